@@ -1,0 +1,118 @@
+import type { Dispatcher } from 'undici';
+import type { PublicJwk, Signer, SigningAlgorithm } from './keys/signer.js';
+import type { ApprovalRequest, PendingApproval, ApprovalStore, SerializedApproval } from './approvals/types.js';
+import type { AuditSink, Auditor } from './audit/types.js';
+
+/**
+ * One RFC 9396 authorization details object.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9396#section-2
+ */
+export interface AuthorizationDetail {
+  type: string;
+  [member: string]: unknown;
+}
+
+/**
+ * A DPoP-bound access token held by the agent.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-5
+ */
+export interface AccessToken {
+  /** The access token. Never log it. */
+  accessToken: string;
+  /** Always `DPoP`: Countersign refuses Bearer tokens. */
+  tokenType: 'DPoP';
+  /** When it expires, in milliseconds since the epoch (from `expires_in`, on the agent's clock). */
+  expiresAt: number;
+  /** Granted scope, space-separated, when the server said. */
+  scope?: string | undefined;
+  /** The resource indicator it was requested for (RFC 8707), when one was given. */
+  resource?: string | undefined;
+  /** Authorization details granted with it (RFC 9396 §7), for approved action tokens. */
+  authorizationDetails?: AuthorizationDetail[] | undefined;
+}
+
+/** What a token is for: the cache key of routine tokens. */
+export interface TokenRequestOptions {
+  /** RFC 8707 resource indicator: the API the token is for. */
+  resource?: string | undefined;
+  /** Space-separated scope. */
+  scope?: string | undefined;
+  /** Aborts the request (and waiting for a shared refresh). */
+  signal?: AbortSignal | undefined;
+}
+
+/** Options of {@link Agent.fetch}: the fetch options plus what the token is for. */
+export interface AgentFetchInit extends Omit<RequestInit, 'body'> {
+  /** Request body. Streams are buffered so the request can be sent again after a nonce challenge. */
+  body?: RequestInit['body'];
+  /** RFC 8707 resource indicator of the routine token to use. */
+  resource?: string | undefined;
+  /** Scope of the routine token to use. */
+  scope?: string | undefined;
+  /** Use this token (for example an approved action token) instead of a routine one. */
+  token?: AccessToken | undefined;
+}
+
+/** Options of {@link createAgent}. */
+export interface AgentOptions {
+  /** The authorization server's issuer identifier, exactly as its metadata states it. */
+  issuer: string;
+  /** This agent workload's own client_id at the authorization server. */
+  clientId: string;
+  /** The agent's identity key (private_key_jwt). */
+  key: Signer;
+  /** DPoP key settings; a fresh key is generated per agent instance (default ES256). */
+  dpop?: { alg?: SigningAlgorithm; key?: Signer } | undefined;
+  /** Where pending approvals live (default: in memory). */
+  approvals?: { store?: ApprovalStore } | undefined;
+  /** Audit sink(s) that receive every step. */
+  audit?: AuditSink | AuditSink[] | undefined;
+  /**
+   * Audience of client assertions: `issuer` (default, draft-ietf-oauth-rfc7523bis) or
+   * `token_endpoint` for older servers that require the token endpoint URL.
+   */
+  assertionAudience?: 'issuer' | 'token_endpoint' | undefined;
+  /** Refresh routine tokens this many seconds before they expire (default 30). */
+  refreshAheadSeconds?: number | undefined;
+  /** Per-request timeout in milliseconds (default 10 000). */
+  timeoutMs?: number | undefined;
+  /** Retries of network errors, 5xx and 429 (default 2). */
+  retries?: number | undefined;
+  /** undici dispatcher used for every request the agent makes (default: undici's global one). */
+  dispatcher?: Dispatcher | undefined;
+  /** Clock in milliseconds since the epoch (default `Date.now`); for tests. */
+  clock?: (() => number) | undefined;
+}
+
+/**
+ * An AI agent workload with its own identity: it authenticates with private_key_jwt, holds
+ * DPoP-bound tokens, and asks humans to approve risky actions.
+ */
+export interface Agent {
+  /** This agent's client_id. */
+  readonly clientId: string;
+  /** kid (RFC 7638 thumbprint) of the identity key. */
+  readonly keyId: string;
+  /** RFC 7638 thumbprint of the DPoP key: the `cnf.jkt` of every token this agent holds. */
+  readonly dpopThumbprint: string;
+  /** Where this agent's pending approvals live. */
+  readonly approvalStore: ApprovalStore;
+  /** Records audit events with this agent's identity filled in. */
+  readonly audit: Auditor;
+  /** `{ keys: [identity public JWK] }`, for registration with an authorization server. */
+  publicJwks(): Promise<{ keys: PublicJwk[] }>;
+  /** A routine token for `resource` and `scope`, from the cache when fresh. */
+  getToken(options?: TokenRequestOptions): Promise<AccessToken>;
+  /** fetch with `Authorization: DPoP` and a fresh DPoP proof on every request. */
+  fetch(url: string | URL, init?: AgentFetchInit): Promise<Response>;
+  /** An undici dispatcher that does what {@link Agent.fetch} does for any undici request. */
+  dispatcher(options?: TokenRequestOptions): Dispatcher;
+  /** Asks a human to approve an action (OpenID CIBA, poll mode). */
+  requestApproval(request: ApprovalRequest): Promise<PendingApproval>;
+  /** Restores a pending approval from {@link PendingApproval.toJSON} output. */
+  resumeApproval(saved: SerializedApproval | string): PendingApproval;
+  /** Revokes what it holds, stops timers and refuses further use. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,63 @@
+/** A person in the devkit's small directory of approvers. */
+export interface DevApprover {
+  /** Login hint and subject, e.g. `alice`. */
+  id: string;
+  /** Display name. */
+  name: string;
+  /** Roles, e.g. `treasury`, `security`. */
+  roles: string[];
+}
+
+/** One approver's decision on a request. */
+export interface DevDecision {
+  approver: string;
+  /** ISO 8601. */
+  at: string;
+}
+
+/** What the inbox and the JSON API show of one CIBA request. Holds no token and no auth_req_id. */
+export interface ApprovalView {
+  /** Devkit approval id (random; not the auth_req_id). */
+  id: string;
+  status: 'pending' | 'approved' | 'denied' | 'expired';
+  /** The agent that asked. */
+  clientId: string;
+  /** Who it was addressed to (`login_hint`). */
+  loginHint: string;
+  bindingMessage: string;
+  scope: string;
+  authorizationDetails: Array<{ type: string; [member: string]: unknown }>;
+  /** From the first `agent_action` detail, for display. */
+  tool?: string | undefined;
+  argsSha256?: string | undefined;
+  /** Other members of the `agent_action` detail (amount, currency, …). */
+  summary: Record<string, unknown>;
+  /** Distinct approvers the server's policy requires (1, or 2 for dual control). */
+  requiredApprovals: number;
+  approvals: DevDecision[];
+  denial?: (DevDecision & { reason?: string | undefined }) | undefined;
+  /** ISO 8601. */
+  createdAt: string;
+  /** ISO 8601. */
+  expiresAt: string;
+}
+
+/** The devkit's approval registry: the human side of CIBA. */
+export interface DevApprovals {
+  /** Every request this stack has seen, newest first. */
+  list(): ApprovalView[];
+  /** One request. Throws DevkitError `not_found`. */
+  get(id: string): ApprovalView;
+  /** The directory of dev approvers. */
+  approvers(): DevApprover[];
+  /**
+   * Records `approver`'s approval; completes the CIBA request once the required number of
+   * distinct approvers approved. Throws DevkitError: `unknown_approver`, `not_found`,
+   * `already_decided`, `expired`, `already_approved` (same person twice), `not_allowed`.
+   */
+  approve(id: string, approver: string): Promise<ApprovalView>;
+  /** Denies the request (`access_denied` for the agent). Same errors as {@link DevApprovals.approve}. */
+  deny(id: string, approver: string, reason?: string): Promise<ApprovalView>;
+  /** Called after every change (new request, decision, expiry); returns an unsubscribe function. */
+  subscribe(listener: (view: ApprovalView) => void): () => void;
+}

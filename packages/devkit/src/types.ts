@@ -1,0 +1,53 @@
+import type { DevApprovals } from './approvals/types.js';
+
+/** A JSON Web Key Set with public keys only. */
+export interface PublicJwks {
+  keys: Array<Record<string, unknown>>;
+}
+
+/** An agent to register with the dev authorization server. */
+export interface AgentRegistration {
+  clientId: string;
+  /** The agent's public identity keys (private_key_jwt). */
+  jwks: PublicJwks;
+  /** Scopes it may request, e.g. `['accounts:read', 'payouts:write']`. */
+  scopes: string[];
+}
+
+/** Options of {@link startDevStack}. */
+export interface DevStackOptions {
+  /** Port of the authorization server (and its approval inbox) on 127.0.0.1; 0 picks a free one. Default 4000. */
+  port?: number;
+  /** Port of the demo tool API on 127.0.0.1; 0 picks a free one. Default 4001. */
+  toolApiPort?: number;
+  /** Lifetime of routine access tokens in seconds (default 300, at most 300). */
+  accessTokenTtl?: number;
+  /** Lifetime of approved action tokens in seconds (default 120, at most 120). */
+  actionTokenTtl?: number;
+  /** Lifetime of a CIBA request in seconds (default 300). */
+  approvalTtl?: number;
+  /** Payouts above this amount need two approvers (default 1000). */
+  dualControlThreshold?: number;
+  /** CIBA poll interval the server enforces, seconds (default 1 in the devkit, so demos are quick). */
+  pollInterval?: number;
+  /** Agents to register at start. */
+  agents?: AgentRegistration[];
+}
+
+/** A running dev stack. */
+export interface DevStack {
+  /** Issuer identifier, e.g. `http://127.0.0.1:4000`. */
+  issuer: string;
+  /** Base URL of the demo treasury API, e.g. `http://127.0.0.1:4001`; also its resource indicator. */
+  toolApiUrl: string;
+  /** The approval inbox page. */
+  inboxUrl: string;
+  /** Registers (or updates the JWKS and scopes of) an agent. */
+  registerAgent(registration: AgentRegistration): void;
+  /** Disables an agent: its client authentication fails with `invalid_client` from now on. */
+  disableAgent(clientId: string): void;
+  /** The human side of CIBA. */
+  approvals: DevApprovals;
+  /** Stops every server. */
+  close(): Promise<void>;
+}
