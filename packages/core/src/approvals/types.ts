@@ -126,3 +126,18 @@ export interface ApprovalStore {
   list(): Promise<StoredToolCall[]>;
   delete(id: string): Promise<void>;
 }
+
+/**
+ * What approvals need from the agent that owns them. Built by `createAgent`; approvals never see
+ * the agent's keys directly.
+ */
+export interface ApprovalContext {
+  /** Client-authenticated, DPoP-capable requests to the authorization server. */
+  client: import('../oauth/types.js').AuthorizationServerClient;
+  /** Audit trail of the owning agent. */
+  audit: import('../audit/types.js').Auditor;
+  /** Clock in milliseconds since the epoch. */
+  clock: () => number;
+  /** The owning agent's client_id. */
+  clientId: string;
+}

@@ -1,0 +1,34 @@
+import canonicalizeModule from 'canonicalize';
+import { CountersignError } from '../errors.js';
+import { sha256Base64url } from './sha256.js';
+
+// The package is CommonJS (`module.exports = serialize`) while its typings declare a default export.
+const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
+
+/**
+ * Serializes a JSON value per the JSON Canonicalization Scheme: members sorted by UTF-16 code
+ * units, no white space, ECMAScript number formatting. Values JSON cannot represent (functions,
+ * `undefined` at the top level, non-finite numbers) are refused.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc8785#section-3
+ */
+export function canonicalJson(value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = canonicalize(value);
+  } catch (error) {
+    throw new CountersignError('value cannot be canonicalized as JSON', { cause: error });
+  }
+  if (text === undefined) throw new CountersignError('value cannot be canonicalized as JSON');
+  return text;
+}
+
+/**
+ * The hash that binds an approval to exact arguments: SHA-256 (base64url) of the RFC 8785
+ * canonical JSON of `value`. The devkit's tool API computes the same over a request body.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc8785
+ */
+export function canonicalSha256(value: unknown): string {
+  return sha256Base64url(canonicalJson(value));
+}
