@@ -1,0 +1,181 @@
+/**
+ * The whole Countersign story on the embedded local stack:
+ *
+ *   1. an agent with its own identity key reads accounts with a routine DPoP-bound token;
+ *   2. it proposes a payout, which waits for a human to countersign that exact payout;
+ *   3. once approved (in the inbox page, in this terminal, or with --approve-as for unattended runs),
+ *      the payout runs exactly once with a short-lived action token;
+ *   4. the evidence: who did what, with which key, approved by whom, verified from a hash-chained trail.
+ *
+ * Usage: pnpm demo [--approve-as alice] [--amount 250] [--port 4000]
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { createInterface } from 'node:readline/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import {
+  createAgent,
+  fileKeyStore,
+  guardTool,
+  jsonlAuditSink,
+  verifyAuditTrail,
+  type ToolOutcome,
+} from '@countersign/core';
+import { startDevStack } from '@countersign/devkit';
+
+const { values: flags } = parseArgs({
+  options: {
+    'approve-as': { type: 'string', multiple: true },
+    deny: { type: 'boolean', default: false },
+    amount: { type: 'string', default: '250' },
+    port: { type: 'string', default: '4000' },
+    'state-dir': { type: 'string', default: '.countersign' },
+  },
+});
+
+const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
+const say = (text = '') => process.stdout.write(`${text}\n`);
+
+const port = Number(flags.port);
+const stack = await startDevStack({ port, toolApiPort: port === 0 ? 0 : port + 1 });
+const stateDir = flags['state-dir'];
+await mkdir(stateDir, { recursive: true, mode: 0o700 });
+const auditPath = join(stateDir, 'demo-audit.jsonl');
+await rm(auditPath, { force: true });
+
+try {
+  say(bold('Countersign demo: an agent that cannot move money without a human'));
+  say(`  authorization server  ${stack.issuer}`);
+  say(`  treasury API          ${stack.toolApiUrl}`);
+  say(`  approval inbox        ${stack.inboxUrl}`);
+  say();
+
+  // 1. Its own identity: a key kept on disk (0600), registered with the AS by its public JWKS.
+  const keys = fileKeyStore(join(stateDir, 'payout-agent'));
+  const key = await keys.load();
+  const agent = await createAgent({
+    issuer: stack.issuer,
+    clientId: 'payout-agent',
+    key,
+    audit: jsonlAuditSink(auditPath, { signer: key }),
+  });
+  stack.registerAgent({ clientId: 'payout-agent', jwks: await agent.publicJwks(), scopes: ['accounts:read', 'payouts:write'] });
+  say(`${bold('agent')} payout-agent  key ${agent.keyId}  DPoP key ${agent.dpopThumbprint}`);
+
+  // 2. A routine read with a DPoP-bound token (client_credentials + private_key_jwt).
+  const accountsResponse = await agent.fetch(`${stack.toolApiUrl}/accounts`, { resource: stack.toolApiUrl, scope: 'accounts:read' });
+  const { accounts } = (await accountsResponse.json()) as { accounts: Array<{ id: string; name: string; balance: number; currency: string }> };
+  say(`${bold('read')}  GET /accounts -> ${accounts.map((account) => `${account.id} ${account.balance} ${account.currency}`).join(', ')}`);
+
+  // 3. An irreversible tool: it runs only after a human approves these exact arguments.
+  const createPayout = guardTool(agent, {
+    name: 'create_payout',
+    description: 'Send money from a treasury account to a recipient.',
+    schema: z.object({
+      accountId: z.string(),
+      recipient: z.string(),
+      amount: z.number().positive(),
+      currency: z.string().length(3),
+      memo: z.string().optional(),
+    }),
+    risk: 'irreversible',
+    resource: stack.toolApiUrl,
+    scope: 'payouts:write',
+    approval: {
+      approver: 'alice',
+      describe: (args) => `Pay ${args.amount} ${args.currency} to ${args.recipient}`,
+      details: (args) => ({ amount: args.amount, currency: args.currency, recipient: args.recipient }),
+    },
+    async execute(args, { fetch }) {
+      const response = await fetch(`${stack.toolApiUrl}/payouts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(args),
+      });
+      if (!response.ok) throw new Error(`payout refused by the treasury API (HTTP ${response.status})`);
+      return (await response.json()) as { payoutId: string; status: string };
+    },
+  });
+
+  const account = accounts[0]!;
+  const payoutArgs = { accountId: account.id, recipient: 'ACME Supplies Ltd', amount: Number(flags.amount), currency: account.currency, memo: 'Invoice 2026-118' };
+  let outcome: ToolOutcome<{ payoutId: string; status: string }> = await createPayout.invoke(payoutArgs, { callId: 'demo-call-1' });
+  if (outcome.status !== 'approval_pending') throw new Error(`expected the payout to wait for approval, got ${outcome.status}`);
+
+  say();
+  say(`${bold('approval pending')}  "${outcome.bindingMessage}"`);
+  say(`  asked: ${outcome.approver}   expires: ${outcome.expiresAt}   args sha256: ${outcome.argsSha256}`);
+  say(`  approve or deny it in the inbox: ${stack.inboxUrl}`);
+
+  const pendingId = outcome.approvalId;
+  const request = stack.approvals.list().find((view) => view.status === 'pending' && view.bindingMessage === outcome.bindingMessage);
+  if (!request) throw new Error('the devkit has no matching pending request');
+
+  const approvers = flags['approve-as'] ?? [];
+  if (flags.deny) {
+    await stack.approvals.deny(request.id, approvers[0] ?? 'alice', 'demo: denied with --deny');
+  } else if (approvers.length > 0) {
+    for (const approver of approvers) {
+      await stack.approvals.approve(request.id, approver);
+      say(`  approved as ${approver} (--approve-as)`);
+    }
+  } else if (process.stdin.isTTY) {
+    void askInTerminal(request.id);
+  }
+
+  while (outcome.status === 'approval_pending') {
+    await sleep(1_000);
+    outcome = await createPayout.resume(pendingId, payoutArgs);
+  }
+
+  say();
+  switch (outcome.status) {
+    case 'done':
+      say(`${bold('executed once')}  payout ${outcome.result.payoutId} (${outcome.result.status})`);
+      break;
+    case 'denied':
+      say(`${bold('denied')}  nothing was paid${outcome.reason ? `: ${outcome.reason}` : ''}`);
+      break;
+    case 'expired':
+      say(`${bold('expired')}  nobody decided in time; nothing was paid`);
+      break;
+    case 'failed':
+      say(`${bold('failed')}  ${outcome.error.message}`);
+      process.exitCode = 1;
+      break;
+  }
+
+  if (outcome.status === 'done') {
+    // A second resume of the same approval returns the stored outcome: the function does not run again.
+    const again = await createPayout.resume(pendingId, payoutArgs);
+    const after = (await (await agent.fetch(`${stack.toolApiUrl}/accounts`, { resource: stack.toolApiUrl, scope: 'accounts:read' })).json()) as { accounts: Array<{ id: string; balance: number }> };
+    const balance = after.accounts.find((candidate) => candidate.id === account.id)!.balance;
+    say(`  resumed again -> ${again.status} (same payout ${again.status === 'done' ? again.result.payoutId : '-'}); ${account.id} balance ${account.balance} -> ${balance}`);
+  }
+
+  // 4. Evidence: the hash-chained, signed trail, verified with the agent's public keys.
+  await agent.close();
+  const report = await verifyAuditTrail(auditPath, { jwks: await keys.jwks() });
+  say();
+  say(bold('evidence'));
+  if (!report.ok) throw new Error(`audit trail failed verification at line ${report.line}: ${report.reason}`);
+  say(`  ${auditPath}: ${report.records} records, ${report.checkpoints} signed checkpoints, chain intact`);
+  say(`  verify it yourself: pnpm countersign audit verify ${auditPath} --jwks <(jwks)`);
+} finally {
+  await stack.close();
+}
+
+async function askInTerminal(requestId: string): Promise<void> {
+  const terminal = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    const answer = (await terminal.question('  or here: approve as [alice/bob/carol], or "deny": ')).trim();
+    if (answer === 'deny') await stack.approvals.deny(requestId, 'alice', 'denied in the terminal');
+    else if (answer) await stack.approvals.approve(requestId, answer);
+  } catch (error) {
+    say(`  ${(error as Error).message}`);
+  } finally {
+    terminal.close();
+  }
+}

@@ -1,0 +1,1 @@
+export { canonicalSha256 } from './lib/canonical-json.js';

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Every check, in the order a reviewer would run them: types, builds, all tests (unit, integration
+# against the devkit's real servers, real browser), then the demo and the examples unattended.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "typecheck"
+pnpm typecheck
+
+step "build (ESM + CJS + .d.ts)"
+pnpm build
+
+step "tests"
+pnpm exec vitest run
+
+step "demo (unattended: approved in the devkit as alice)"
+pnpm demo --approve-as alice --port 0
