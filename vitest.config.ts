@@ -16,10 +16,13 @@ export default defineConfig({
     hookTimeout: 30_000,
     projects: [
       ...['core', 'devkit', 'langchain', 'openai'].map((name) => ({
-        resolve: { alias },
+        extends: true as const,
         test: { name, include: [`packages/${name}/src/**/*.test.ts`] },
       })),
-      { resolve: { alias }, test: { name: 'integration', include: ['test/**/*.test.ts', 'examples/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 } },
+      {
+        extends: true as const,
+        test: { name: 'integration', include: ['test/**/*.test.ts', 'examples/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 },
+      },
     ],
   },
 });

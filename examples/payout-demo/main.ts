@@ -110,7 +110,8 @@ try {
   say(`  approve or deny it in the inbox: ${stack.inboxUrl}`);
 
   const pendingId = outcome.approvalId;
-  const request = stack.approvals.list().find((view) => view.status === 'pending' && view.bindingMessage === outcome.bindingMessage);
+  const { bindingMessage } = outcome;
+  const request = stack.approvals.list().find((view) => view.status === 'pending' && view.bindingMessage === bindingMessage);
   if (!request) throw new Error('the devkit has no matching pending request');
 
   const approvers = flags['approve-as'] ?? [];

@@ -1,1 +1,151 @@
-export { canonicalSha256 } from './lib/canonical-json.js';
+/**
+ * @countersign/core — an AI agent authenticates as itself (private_key_jwt), holds only DPoP-bound
+ * tokens, and cannot run a risky tool call until a human countersigns that exact call.
+ *
+ * @packageDocumentation
+ */
+
+// The agent
+export { createAgent } from './agent.js';
+export type { Agent, AgentOptions, AgentFetchInit, AccessToken, AuthorizationDetail, TokenRequestOptions } from './types.js';
+
+// Keys
+export type { Signer, PublicJwk, SigningAlgorithm } from './keys/signer.js';
+export { generateKey } from './keys/generate-key.js';
+export type { GenerateKeyOptions } from './keys/generate-key.js';
+export { createNodeSigner } from './keys/node-signer.js';
+export { createNobleSigner } from './keys/noble-signer.js';
+export { jwkThumbprint } from './keys/thumbprint.js';
+export { isKeyStore, exportPublicJwk, publicJwks } from './keys/key-store.js';
+export type { KeyStore, RotatingKeyStore, PublicJwks } from './keys/key-store.js';
+export { memoryKeyStore } from './keys/memory-key-store.js';
+export type { MemoryKeyStoreOptions } from './keys/memory-key-store.js';
+export { fileKeyStore } from './keys/file-key-store.js';
+export type { FileKeyStoreOptions } from './keys/file-key-store.js';
+export { createCurrentKey } from './keys/current-key.js';
+export type { CurrentKey } from './keys/current-key.js';
+
+// Client assertions and DPoP
+export { createClientAssertionSigner, clientAssertionType } from './assertion.js';
+export type { ClientAssertionSigner, ClientAssertionOptions, ClientAssertionInput } from './assertion.js';
+export { createDpopProver, targetUri, accessTokenHash } from './dpop/proof.js';
+export type { DpopProver, DpopProofInput, DpopProverOptions } from './dpop/proof.js';
+export { DpopNonceCache } from './dpop/nonce-cache.js';
+
+// Authorization server
+export { discover, processMetadataResponse } from './discovery.js';
+export type { DiscoveryOptions } from './discovery.js';
+export { createAuthorizationServerClient } from './oauth/authorization-server-client.js';
+export type { AuthorizationServerClientOptions } from './oauth/authorization-server-client.js';
+export { processTokenResponse, processBackchannelAuthenticationResponse } from './oauth/process-responses.js';
+export type {
+  AuthorizationServerClient,
+  AuthorizationServerMetadata,
+  TokenResponse,
+  BackchannelAuthenticationResponse,
+  RequestOptions,
+} from './oauth/types.js';
+export { parseWwwAuthenticate } from './lib/www-authenticate.js';
+export type { AuthenticationChallenge } from './lib/www-authenticate.js';
+
+// Approvals
+export { memoryApprovalStore } from './approvals/memory-approval-store.js';
+export { fileApprovalStore } from './approvals/file-approval-store.js';
+export type {
+  ApprovalRequest,
+  ApprovalStatus,
+  ApprovalProgress,
+  ApproverRecord,
+  PendingApproval,
+  SerializedApproval,
+  ApprovalStore,
+  StoredToolCall,
+} from './approvals/types.js';
+
+// Tool guard
+export { guardTool } from './tools/guard-tool.js';
+export { AGENT_ACTION_TYPE, argumentsSha256, actionAuthorizationDetails } from './tools/action-binding.js';
+export type {
+  RiskTier,
+  ApprovalPolicy,
+  BoundFetch,
+  ToolContext,
+  ToolDefinition,
+  ToolOutcome,
+  ToolDone,
+  ToolApprovalPending,
+  ToolDenied,
+  ToolExpired,
+  ToolFailed,
+  InvokeOptions,
+  GuardedTool,
+} from './tools/types.js';
+export { canonicalJson, canonicalSha256 } from './lib/canonical-json.js';
+
+// Audit
+export { jsonlAuditSink } from './audit/jsonl-audit-sink.js';
+export type { JsonlAuditSink, JsonlAuditSinkOptions } from './audit/jsonl-audit-sink.js';
+export { otelAuditSink } from './audit/otel-audit-sink.js';
+export type { OtelAuditSink, OtelAuditSinkOptions } from './audit/otel-audit-sink.js';
+export { callbackAuditSink } from './audit/callback-audit-sink.js';
+export type { CallbackAuditSinkOptions } from './audit/callback-audit-sink.js';
+export { verifyAuditTrail } from './audit/verify-audit-trail.js';
+export type {
+  AuditTrailVerification,
+  AuditTrailVerified,
+  AuditTrailBroken,
+  AuditTrailSummary,
+  AuditBreakReason,
+  AuditWarning,
+  VerifyAuditTrailOptions,
+} from './audit/verify-audit-trail.js';
+export type { AuditJwks } from './audit/checkpoint-verifier.js';
+export { createAuditor } from './audit/auditor.js';
+export type { AuditIdentity, AuditorOptions } from './audit/auditor.js';
+export { summarizeArguments } from './audit/summarize-arguments.js';
+export { scrubSecrets } from './audit/scrub-secrets.js';
+export { AuditSinkError } from './audit/audit-sink-error.js';
+export type {
+  TrailRecord,
+  TrailEventRecord,
+  TrailCheckpointRecord,
+  AuditCheckpoint,
+  AuditCheckpointPayload,
+} from './audit/trail-record.js';
+export type {
+  AuditEvent,
+  AuditEventInput,
+  AuditEventType,
+  AuditSink,
+  Auditor,
+  AuditCapture,
+  AuditSinkBinding,
+} from './audit/types.js';
+
+// Errors
+export {
+  CountersignError,
+  InsecureEndpointError,
+  DiscoveryError,
+  OAuthError,
+  ResponseError,
+  TokenTypeDowngradeError,
+  NetworkError,
+  TimeoutError,
+  ResourceChallengeError,
+  InsufficientScopeError,
+  InsufficientUserAuthenticationError,
+  AgentRevokedError,
+  KeyError,
+  KeyPermissionError,
+  ApprovalDeniedError,
+  ApprovalExpiredError,
+  ApprovalMismatchError,
+  ArgumentsChangedError,
+  InvalidArgumentsError,
+  ApprovalStoreError,
+  AgentClosedError,
+  AuditVerificationError,
+  ConfigurationError,
+} from './errors.js';
+export type { CountersignErrorOptions } from './errors.js';

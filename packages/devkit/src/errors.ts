@@ -1,4 +1,17 @@
-/** Machine-readable reasons the devkit refuses an operation. */
+/**
+ * Machine-readable reasons the devkit refuses an operation.
+ *
+ * - `not_found`: no approval request with that id.
+ * - `unknown_approver`: the approver is not in the dev directory.
+ * - `already_decided`: the request was already approved or denied.
+ * - `already_approved`: this approver already approved it (dual control needs someone else).
+ * - `expired`: the request expired before the decision.
+ * - `not_allowed`: the approver's role does not fit the action (treasury for payouts, a security
+ *   approver among those of a key rotation).
+ * - `invalid_request`: malformed input (registration, denial reason, options).
+ * - `unknown_client`: no registered agent with that client_id.
+ * - `port_in_use`: the stack could not bind its port.
+ */
 export type DevkitErrorCode =
   | 'not_found'
   | 'unknown_approver'
@@ -7,7 +20,8 @@ export type DevkitErrorCode =
   | 'expired'
   | 'not_allowed'
   | 'invalid_request'
-  | 'unknown_client';
+  | 'unknown_client'
+  | 'port_in_use';
 
 const statusOf: Record<DevkitErrorCode, number> = {
   not_found: 404,
@@ -18,18 +32,38 @@ const statusOf: Record<DevkitErrorCode, number> = {
   not_allowed: 403,
   invalid_request: 400,
   unknown_client: 404,
+  port_in_use: 409,
 };
 
-/** An operation on the dev stack was refused; nothing changed. */
+const marker = Symbol.for('@countersign/devkit/DevkitError');
+
+/**
+ * An operation on the dev stack was refused; nothing changed.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await stack.approvals.approve(id, 'alice');
+ * } catch (error) {
+ *   if (DevkitError.is(error) && error.code === 'already_approved') console.log('ask bob');
+ * }
+ * ```
+ */
 export class DevkitError extends Error {
   /** Stable code. */
   readonly code: DevkitErrorCode;
   /** HTTP status the JSON API answers with. */
   readonly status: number;
-  constructor(code: DevkitErrorCode, message: string) {
-    super(message);
+  constructor(code: DevkitErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'DevkitError';
     this.code = code;
     this.status = statusOf[code];
+    Object.defineProperty(this, marker, { value: true });
+  }
+
+  /** Whether `value` is a DevkitError, even from another copy of this package. */
+  static is(value: unknown): value is DevkitError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[marker] === true;
   }
 }

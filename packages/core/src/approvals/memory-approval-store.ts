@@ -1,8 +1,58 @@
-// STUB: replaced by the approvals work (issue 4).
-import type { ApprovalStore } from './types.js';
-import { CountersignError } from '../errors.js';
+import { ApprovalStoreError } from '../errors.js';
+import { createKeyedLock } from './keyed-lock.js';
+import { normalizeStoredToolCall } from './stored-tool-call.js';
+import type { ApprovalStore, StoredToolCall } from './types.js';
 
-/** In-memory approval store (default). */
+/**
+ * An {@link ApprovalStore} in memory: the default, for one process. Records are checked and kept
+ * in their JSON form, copied in and out (callers never hold the stored object), and `update` is
+ * atomic per id: updates of one id
+ * run one after the other, each seeing the result of the previous one.
+ *
+ * @example
+ * ```ts
+ * const agent = await createAgent({ issuer, clientId, key, approvals: { store: memoryApprovalStore() } });
+ * ```
+ */
 export function memoryApprovalStore(): ApprovalStore {
-  throw new CountersignError('approval stores are not implemented yet');
+  const records = new Map<string, StoredToolCall>();
+  const withLock = createKeyedLock();
+  return {
+    async get(id) {
+      const record = records.get(id);
+      return record === undefined ? undefined : copy(record);
+    },
+    async findByCall(tool, callId) {
+      for (const record of records.values()) if (record.tool === tool && record.callId === callId) return copy(record);
+      return undefined;
+    },
+    async put(record) {
+      const checked = normalizeStoredToolCall(record, `tool call ${String(record?.id)}`);
+      await withLock(checked.id, () => {
+        records.set(checked.id, checked);
+      });
+    },
+    update(id, change) {
+      return withLock(id, () => {
+        const current = records.get(id);
+        if (current === undefined) throw new ApprovalStoreError(`no stored tool call for approval ${id}`);
+        const next = normalizeStoredToolCall(change(copy(current)), `update of tool call ${id}`);
+        if (next.id !== id) throw new ApprovalStoreError(`an update of approval ${id} may not change its id`);
+        records.set(id, next);
+        return copy(next);
+      });
+    },
+    async list() {
+      return [...records.values()].map(copy);
+    },
+    delete(id) {
+      return withLock(id, () => {
+        records.delete(id);
+      });
+    },
+  };
+}
+
+function copy(record: StoredToolCall): StoredToolCall {
+  return structuredClone(record);
 }

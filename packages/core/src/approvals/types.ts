@@ -140,4 +140,9 @@ export interface ApprovalContext {
   clock: () => number;
   /** The owning agent's client_id. */
   clientId: string;
+  /**
+   * Waits `milliseconds` (timers unref'd), rejecting with the signal's reason when aborted.
+   * Default: a real timer. Tests inject one that advances a manual clock.
+   */
+  sleep?: ((milliseconds: number, signal?: AbortSignal) => Promise<void>) | undefined;
 }

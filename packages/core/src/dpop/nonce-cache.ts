@@ -8,8 +8,9 @@ export class DpopNonceCache {
   readonly #nonces = new Map<string, string>();
   readonly #maxOrigins: number;
 
-  /** @param maxOrigins how many origins to remember (default 100). */
+  /** @param maxOrigins how many origins to remember (default 100; a positive integer). */
   constructor(maxOrigins = 100) {
+    if (!Number.isInteger(maxOrigins) || maxOrigins < 1) throw new RangeError('maxOrigins must be a positive integer');
     this.#maxOrigins = maxOrigins;
   }
 

@@ -7,11 +7,13 @@
 export type SigningAlgorithm = 'ES256' | 'EdDSA';
 
 /**
- * A public JSON Web Key with only its public members.
+ * A public JSON Web Key with only its public members. (A type alias rather than an interface, so a
+ * JWK Set of these is assignable where a `Record<string, unknown>` is expected, e.g. the devkit's
+ * agent registration.)
  *
  * @see https://www.rfc-editor.org/rfc/rfc7517#section-4
  */
-export interface PublicJwk {
+export type PublicJwk = {
   kty: 'EC' | 'OKP';
   crv: 'P-256' | 'Ed25519';
   x: string;
@@ -20,7 +22,7 @@ export interface PublicJwk {
   kid?: string;
   alg?: string;
   use?: string;
-}
+};
 
 /**
  * Something that signs with a private key it never reveals: an in-process key, a KMS or an HSM.

@@ -1,6 +1,6 @@
 import type { ZodType, infer as ZodInfer } from 'zod';
 import type { CountersignError } from '../errors.js';
-import type { ApprovalProgress } from '../approvals/types.js';
+import type { ApprovalProgress, ApproverRecord } from '../approvals/types.js';
 import type { AccessToken, AgentFetchInit, AuthorizationDetail } from '../types.js';
 
 /**
@@ -70,6 +70,8 @@ export interface ToolDone<Result> {
   result: Result;
   argsSha256: string;
   approvalId?: string | undefined;
+  /** Who approved, for irreversible tools (as the authorization server reported). */
+  approvers?: ApproverRecord[] | undefined;
 }
 
 /** The call waits for a human. Surface this to the agent loop, then resume. */
@@ -118,6 +120,11 @@ export interface InvokeOptions {
   /** The model's tool call id: a re-run of the same call resumes its approval instead of asking again. */
   callId?: string | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * For irreversible tools: keep polling at the server's interval until a human decides (or the
+   * request expires, or `signal` aborts) instead of returning `approval_pending`. Default false.
+   */
+  wait?: boolean | undefined;
 }
 
 /** A tool wrapped by Countersign: schema checked, risk enforced, approvals bound to exact arguments. */

@@ -1,0 +1,236 @@
+import { getGlobalDispatcher } from 'undici';
+import { memoryApprovalStore } from './approvals/memory-approval-store.js';
+import { requestApproval, resumeApproval } from './approvals/request-approval.js';
+import { sleep as approvalSleep } from './approvals/sleep.js';
+import type { ApprovalContext } from './approvals/types.js';
+import { createAuditor } from './audit/auditor.js';
+import type { AuditSink } from './audit/types.js';
+import { assertIssuer } from './discovery.js';
+import { DpopNonceCache } from './dpop/nonce-cache.js';
+import { createDpopProver } from './dpop/proof.js';
+import { AgentClosedError, AgentRevokedError, ConfigurationError, CountersignError } from './errors.js';
+import { createAgentFetch, type AgentFetchContext } from './fetch/agent-fetch.js';
+import { createDpopInterceptor } from './fetch/dpop-interceptor.js';
+import { generateKey } from './keys/generate-key.js';
+import { createCurrentKey } from './keys/current-key.js';
+import { isKeyStore, type KeyStore } from './keys/key-store.js';
+import type { Signer } from './keys/signer.js';
+import { createSkewClock } from './lib/clock-skew.js';
+import { createAuthorizationServerClient } from './oauth/authorization-server-client.js';
+import type { AuthorizationServerClient, RequestOptions } from './oauth/types.js';
+import { createTokenCache, type TokenTarget } from './tokens/token-cache.js';
+import type { AccessToken, Agent, AgentOptions } from './types.js';
+
+/**
+ * Creates an agent with its own identity: it discovers its authorization server (the metadata
+ * `issuer` must equal `options.issuer` exactly), makes a fresh DPoP key for this instance, and from
+ * then on holds only DPoP-bound tokens, asks humans to approve risky actions, and records every
+ * step in its audit trail (never a token, an assertion or a key).
+ *
+ * `options.key` may also be a key store (`fileKeyStore(dir)`), so a rotated identity key signs
+ * the next assertion without a restart.
+ *
+ * @example
+ * ```ts
+ * const agent = await createAgent({ issuer: 'https://as.example', clientId: 'payout-agent', key: await generateKey() });
+ * const response = await agent.fetch('https://treasury.example/accounts', { scope: 'accounts:read' });
+ * await agent.close();
+ * ```
+ * @throws {ConfigurationError} invalid options
+ * @throws {InsecureEndpointError} the issuer or a discovered endpoint is http off loopback
+ * @throws {DiscoveryError | NetworkError | TimeoutError} discovery failed
+ * @see https://www.rfc-editor.org/rfc/rfc8414 (discovery)
+ * @see https://www.rfc-editor.org/rfc/rfc7523 (private_key_jwt)
+ * @see https://www.rfc-editor.org/rfc/rfc9449 (DPoP)
+ */
+export async function createAgent(options: AgentOptions): Promise<Agent> {
+  const { issuer, clientId } = checkOptions(options);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const retries = options.retries ?? 2;
+  const clock = createSkewClock(options.clock ?? Date.now);
+
+  // Assertions load the current key before each signature, so a rotated key signs the next one.
+  const identity = await createCurrentKey(options.key as Signer | KeyStore);
+
+  const dpopSigner = options.dpop?.key ?? (await generateKey({ alg: options.dpop?.alg ?? 'ES256' }));
+  const dpop = createDpopProver(dpopSigner, { clock: () => clock.now() / 1000 });
+  const nonces = new DpopNonceCache();
+  const sinks: AuditSink[] = options.audit === undefined ? [] : Array.isArray(options.audit) ? options.audit : [options.audit];
+  const audit = createAuditor(() => ({ agent: clientId, kid: identity.current().kid, jkt: dpop.thumbprint }), sinks, {
+    clock: clock.local,
+    signer: () => identity.current(),
+  });
+
+  // Aborted by close() and by revocation: stops approval polls and waits.
+  const lifetime = new AbortController();
+  let closing: Promise<void> | undefined;
+
+  const client = createAuthorizationServerClient({
+    issuer,
+    clientId,
+    key: identity,
+    dpop,
+    nonces,
+    clock,
+    assertionAudience: options.assertionAudience,
+    dispatcher: options.dispatcher,
+    timeoutMs,
+    retries,
+    onRevoked(error) {
+      audit.record({ event: 'agent.revoked', outcome: 'error', error: describe(error) });
+      lifetime.abort(error);
+    },
+  });
+  await client.metadata();
+
+  function assertUsable(): void {
+    if (closing) throw new AgentClosedError('the agent was closed');
+    if (client.revoked) throw new AgentRevokedError(`the authorization server no longer accepts client ${clientId}; the agent refuses further work`);
+  }
+
+  const tokens = createTokenCache({
+    clock: clock.local,
+    refreshAheadMs: (options.refreshAheadSeconds ?? 30) * 1000,
+    request: (target, signal) => requestRoutineToken(target, signal),
+    // A failed background refresh is in the audit trail already; the next call tries again.
+    onBackgroundError: () => undefined,
+  });
+
+  async function requestRoutineToken(target: TokenTarget, signal: AbortSignal): Promise<AccessToken> {
+    const { resource, scope } = target;
+    const startedAt = clock.local();
+    audit.record({ event: 'token.requested', resource, scope });
+    try {
+      const parameters: Record<string, string> = {};
+      if (scope !== undefined) parameters.scope = scope;
+      if (resource !== undefined) parameters.resource = resource;
+      const response = await client.tokenRequest('client_credentials', parameters, { signal });
+      const token: AccessToken = {
+        accessToken: response.access_token,
+        tokenType: 'DPoP',
+        // Counted from before the request, so the local expiry is never later than the server's.
+        expiresAt: startedAt + response.expires_in * 1000,
+        scope: response.scope ?? scope,
+        resource,
+      };
+      audit.record({ event: 'token.issued', resource, scope: token.scope, outcome: 'ok' });
+      return token;
+    } catch (error) {
+      audit.record({ event: 'token.failed', resource, scope, outcome: 'error', error: describe(error) });
+      throw error;
+    }
+  }
+
+  const fetchContext: AgentFetchContext = { tokens, dpop, nonces, clock, dispatcher: options.dispatcher, assertUsable };
+  const agentFetch = createAgentFetch(fetchContext);
+
+  const withLifetime = (requestOptions?: RequestOptions): RequestOptions => ({
+    signal: requestOptions?.signal ? AbortSignal.any([requestOptions.signal, lifetime.signal]) : lifetime.signal,
+  });
+  const approvalClient: AuthorizationServerClient = {
+    metadata: async (requestOptions) => (assertUsable(), client.metadata(withLifetime(requestOptions))),
+    tokenRequest: async (grantType, parameters, requestOptions) => (
+      assertUsable(), client.tokenRequest(grantType, parameters, withLifetime(requestOptions))
+    ),
+    backchannelAuthentication: async (parameters, requestOptions) => (
+      assertUsable(), client.backchannelAuthentication(parameters, withLifetime(requestOptions))
+    ),
+    revoke: async (token, requestOptions) => (assertUsable(), client.revoke(token, withLifetime(requestOptions))),
+  };
+  const approvalContext: ApprovalContext = {
+    client: approvalClient,
+    audit,
+    clock: clock.local,
+    clientId,
+    // Waits between polls end when the agent closes or is revoked.
+    sleep: (milliseconds, signal) => approvalSleep(milliseconds, withLifetime({ signal }).signal),
+  };
+  const approvalStore = options.approvals?.store ?? memoryApprovalStore();
+
+  async function close(): Promise<void> {
+    lifetime.abort(new AgentClosedError('the agent was closed'));
+    const held = tokens.close();
+    if (!client.revoked && held.length > 0) {
+      await Promise.all(
+        held.map(async (token) => {
+          try {
+            const metadata = await client.metadata();
+            if (typeof metadata.revocation_endpoint !== 'string') return;
+            await client.revoke(token.accessToken);
+            audit.record({ event: 'token.revoked', resource: token.resource, scope: token.scope, outcome: 'ok' });
+          } catch (error) {
+            audit.record({ event: 'token.revoked', resource: token.resource, scope: token.scope, outcome: 'error', error: describe(error) });
+          }
+        }),
+      );
+    }
+    audit.record({ event: 'agent.closed', outcome: 'ok' });
+    await (audit.close ? audit.close() : audit.flush());
+  }
+
+  const agent: Agent = {
+    clientId,
+    get keyId() {
+      return identity.current().kid;
+    },
+    dpopThumbprint: dpop.thumbprint,
+    approvalStore,
+    audit,
+    async publicJwks() {
+      const jwks = await identity.jwks();
+      return { keys: [...jwks.keys] };
+    },
+    async getToken(request) {
+      assertUsable();
+      return tokens.get(request);
+    },
+    fetch: agentFetch,
+    dispatcher(target) {
+      assertUsable();
+      const base = options.dispatcher ?? getGlobalDispatcher();
+      return base.compose(createDpopInterceptor(fetchContext, { resource: target?.resource, scope: target?.scope }));
+    },
+    async requestApproval(request) {
+      assertUsable();
+      return requestApproval(approvalContext, request);
+    },
+    resumeApproval(saved) {
+      assertUsable();
+      return resumeApproval(approvalContext, saved);
+    },
+    close() {
+      closing ??= close();
+      return closing;
+    },
+  };
+  return Object.freeze(agent);
+}
+
+function checkOptions(options: AgentOptions): { issuer: string; clientId: string } {
+  if (typeof options !== 'object' || options === null) throw new ConfigurationError('createAgent needs an options object');
+  const issuer = assertIssuer(options.issuer);
+  if (typeof options.clientId !== 'string' || options.clientId.length === 0) throw new ConfigurationError('clientId must be a non-empty string');
+  const key = options.key as unknown;
+  const isSigner = typeof key === 'object' && key !== null && typeof (key as Signer).sign === 'function' && typeof (key as Signer).kid === 'string';
+  if (!isSigner && !isKeyStore(key)) throw new ConfigurationError('key must be a Signer (generateKey, a key store’s load()) or a key store');
+  const positive = (value: number | undefined, name: string, integer: boolean, minimum: number) => {
+    if (value === undefined) return;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < minimum || (integer && !Number.isInteger(value))) {
+      throw new ConfigurationError(`${name} must be ${integer ? 'an integer' : 'a number'} of at least ${minimum}`);
+    }
+  };
+  positive(options.timeoutMs, 'timeoutMs', false, 1);
+  positive(options.retries, 'retries', true, 0);
+  positive(options.refreshAheadSeconds, 'refreshAheadSeconds', false, 0);
+  if (options.assertionAudience !== undefined && options.assertionAudience !== 'issuer' && options.assertionAudience !== 'token_endpoint') {
+    throw new ConfigurationError("assertionAudience must be 'issuer' or 'token_endpoint'");
+  }
+  return { issuer, clientId: options.clientId };
+}
+
+/** An error as the audit trail records it: code and message only (messages never hold secrets). */
+function describe(error: unknown): { code: string; message: string } {
+  if (CountersignError.isInstance(error)) return { code: error.code, message: error.message };
+  if (error instanceof Error) return { code: error.name, message: error.message };
+  return { code: 'ERR_UNKNOWN', message: String(error) };
+}

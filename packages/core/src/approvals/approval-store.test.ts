@@ -1,0 +1,203 @@
+import { chmod, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApprovalStoreError } from '../errors.js';
+import { fileApprovalStore } from './file-approval-store.js';
+import { createKeyedLock } from './keyed-lock.js';
+import { memoryApprovalStore } from './memory-approval-store.js';
+import type { ApprovalStore, StoredToolCall } from './types.js';
+
+let directory: string;
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'countersign-store-'));
+});
+afterAll(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
+let files = 0;
+const newFile = () => join(directory, `nested-${++files}`, 'approvals.json');
+
+function call(id: string, overrides: Partial<StoredToolCall> = {}): StoredToolCall {
+  return {
+    id,
+    tool: 'create_payout',
+    callId: `call-${id}`,
+    argsSha256: 'hash',
+    state: 'pending',
+    updatedAt: 1,
+    approval: {
+      version: 1,
+      id,
+      authReqId: 'handle',
+      status: 'pending',
+      expiresAt: 10,
+      interval: 5,
+      nextPollAt: 5,
+      loginHint: 'alice',
+      bindingMessage: 'Pay',
+      authorizationDetails: [{ type: 'agent_action', tool: 'create_payout', args_sha256: 'hash' }],
+    },
+    ...overrides,
+  };
+}
+
+describe.each([
+  ['memoryApprovalStore', () => memoryApprovalStore()],
+  ['fileApprovalStore', () => fileApprovalStore(newFile())],
+])('%s', (_name, makeStore: () => ApprovalStore) => {
+  it('puts, gets, finds by tool call, lists and deletes', async () => {
+    const store = makeStore();
+    expect(await store.get('a')).toBeUndefined();
+    await store.put(call('a'));
+    await store.put(call('b', { tool: 'rotate_signing_key', callId: 'call-a' }));
+    expect(await store.get('a')).toEqual(call('a'));
+    expect((await store.findByCall('create_payout', 'call-a'))?.id).toBe('a');
+    expect((await store.findByCall('rotate_signing_key', 'call-a'))?.id).toBe('b');
+    expect(await store.findByCall('create_payout', 'call-x')).toBeUndefined();
+    expect((await store.list()).map((record) => record.id).sort()).toEqual(['a', 'b']);
+    await store.delete('a');
+    expect(await store.get('a')).toBeUndefined();
+    expect(await store.list()).toHaveLength(1);
+  });
+
+  it('hands out copies: changing a returned record changes nothing stored', async () => {
+    const store = makeStore();
+    const record = call('a');
+    await store.put(record);
+    record.state = 'done';
+    const read = (await store.get('a'))!;
+    read.state = 'failed';
+    expect((await store.get('a'))!.state).toBe('pending');
+  });
+
+  it('applies concurrent updates one after the other, none lost', async () => {
+    const store = makeStore();
+    await store.put(call('a', { outcome: 0 }));
+    await Promise.all(Array.from({ length: 25 }, () => store.update('a', (current) => ({ ...current, outcome: (current.outcome as number) + 1 }))));
+    expect((await store.get('a'))!.outcome).toBe(25);
+  });
+
+  it('lets exactly one of many concurrent claims move pending to executing', async () => {
+    const store = makeStore();
+    await store.put(call('a'));
+    let winners = 0;
+    await Promise.all(
+      Array.from({ length: 10 }, () =>
+        store.update('a', (current) => {
+          if (current.state !== 'pending') return current;
+          winners += 1;
+          return { ...current, state: 'executing' };
+        }),
+      ),
+    );
+    expect(winners).toBe(1);
+  });
+
+  it('leaves the record unchanged when the change throws, and refuses unknown ids and id changes', async () => {
+    const store = makeStore();
+    await store.put(call('a'));
+    await expect(store.update('a', () => { throw new Error('no'); })).rejects.toThrow('no');
+    expect(await store.get('a')).toEqual(call('a'));
+    await expect(store.update('missing', (current) => current)).rejects.toBeInstanceOf(ApprovalStoreError);
+    await expect(store.update('a', (current) => ({ ...current, id: 'b' }))).rejects.toBeInstanceOf(ApprovalStoreError);
+  });
+
+  it('refuses malformed records', async () => {
+    const store = makeStore();
+    await expect(store.put({ ...call('a'), state: 'weird' } as never)).rejects.toBeInstanceOf(ApprovalStoreError);
+    await expect(store.put({ ...call('a'), approval: { ...call('a').approval, authReqId: '' } })).rejects.toBeInstanceOf(ApprovalStoreError);
+    await expect(store.put({ ...call('a'), outcome: { big: 10n } })).rejects.toBeInstanceOf(ApprovalStoreError);
+    expect(await store.list()).toEqual([]);
+  });
+});
+
+describe('fileApprovalStore on disk', () => {
+  it('survives a restart: a new store on the same file sees every record', async () => {
+    const path = newFile();
+    await fileApprovalStore(path).put(call('a', { outcome: { status: 'done', result: { payoutId: 'p1' } } }));
+    const reopened = fileApprovalStore(path);
+    expect(await reopened.get('a')).toEqual(call('a', { outcome: { status: 'done', result: { payoutId: 'p1' } } }));
+  });
+
+  it('writes the file 0600 and leaves no temporary files', async () => {
+    const path = newFile();
+    const store = fileApprovalStore(path);
+    await Promise.all([store.put(call('a')), store.put(call('b')), store.update('a', (current) => current).catch(() => undefined)]);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect(await readdir(join(path, '..'))).toEqual(['approvals.json']);
+    expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ version: 1, calls: [{ id: 'a' }, { id: 'b' }] });
+  });
+
+  it('serializes two stores on the same path in one process', async () => {
+    const path = newFile();
+    const first = fileApprovalStore(path);
+    const second = fileApprovalStore(path);
+    await first.put(call('a', { outcome: 0 }));
+    await Promise.all(
+      Array.from({ length: 10 }, (_, index) => (index % 2 ? first : second).update('a', (current) => ({ ...current, outcome: (current.outcome as number) + 1 }))),
+    );
+    expect((await first.get('a'))!.outcome).toBe(10);
+  });
+
+  it.each([0o644, 0o640, 0o606])('refuses a file with mode %o', async (mode) => {
+    const path = newFile();
+    const store = fileApprovalStore(path);
+    await store.put(call('a'));
+    await chmod(path, mode);
+    const error = await store.get('a').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ApprovalStoreError);
+    expect((error as Error).message).toMatch(/chmod 600/);
+    await expect(store.put(call('b'))).rejects.toBeInstanceOf(ApprovalStoreError);
+    expect((await stat(path)).mode & 0o777).toBe(mode);
+  });
+
+  it.each([
+    ['truncated JSON', (text: string) => text.slice(0, text.length / 2)],
+    ['an empty file', () => ''],
+    ['another version', (text: string) => text.replace('"version": 1', '"version": 2')],
+    ['a record without its approval handle', (text: string) => text.replace('"authReqId": "handle"', '"authReqId": 7')],
+    ['a repeated record', (text: string) => JSON.stringify({ version: 1, calls: [JSON.parse(text).calls[0], JSON.parse(text).calls[0]] })],
+  ])('reports %s as corrupt and never overwrites it', async (_name, damage) => {
+    const path = newFile();
+    const store = fileApprovalStore(path);
+    await store.put(call('a'));
+    const damaged = damage(await readFile(path, 'utf8'));
+    await writeFile(path, damaged, { mode: 0o600 });
+    const error = await store.list().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ApprovalStoreError);
+    expect((error as Error).message).toMatch(/corrupt/);
+    await expect(store.put(call('b'))).rejects.toBeInstanceOf(ApprovalStoreError);
+    await expect(store.update('a', (current) => current)).rejects.toBeInstanceOf(ApprovalStoreError);
+    await expect(store.delete('a')).rejects.toBeInstanceOf(ApprovalStoreError);
+    expect(await readFile(path, 'utf8')).toBe(damaged);
+  });
+
+  it('refuses a directory where the file should be', async () => {
+    const path = newFile();
+    await fileApprovalStore(join(path, 'x')).put(call('a'));
+    await expect(fileApprovalStore(path).list()).rejects.toBeInstanceOf(ApprovalStoreError);
+  });
+
+  it('refuses an empty path', () => {
+    expect(() => fileApprovalStore('')).toThrow(ApprovalStoreError);
+  });
+});
+
+describe('createKeyedLock', () => {
+  it('runs tasks of one key in order and releases the key after a failure', async () => {
+    const lock = createKeyedLock();
+    const order: string[] = [];
+    const slow = lock('k', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      order.push('first');
+      throw new Error('boom');
+    });
+    const other = lock('other', () => order.push('other key'));
+    const next = lock('k', () => order.push('second'));
+    await expect(slow).rejects.toThrow('boom');
+    await Promise.all([other, next]);
+    expect(order).toEqual(['other key', 'first', 'second']);
+  });
+});

@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { ApprovalStoreError } from '../errors.js';
+import { createKeyedLock } from './keyed-lock.js';
+import { normalizeStoredToolCall, parseStoredToolCall } from './stored-tool-call.js';
+import type { ApprovalStore, StoredToolCall } from './types.js';
+
+/** Every file store in this process takes its turn through one lock per resolved path. */
+const withFileLock = createKeyedLock();
+
+/**
+ * An {@link ApprovalStore} in one JSON file, so pending tool calls survive a restart.
+ *
+ * - The file is created with mode 0600 (it holds CIBA handles), and a file readable or writable by
+ *   group or others is refused, as key files are.
+ * - Writes are atomic: a temporary file in the same directory is written, fsynced, then renamed
+ *   over the old one, so a crash leaves the old or the new state, never half of one.
+ * - Readers and writers in this process are serialized per path; `update` is atomic per store.
+ *   Share one file between processes only if one process at a time uses it.
+ * - A file that is not valid store JSON is reported as {@link ApprovalStoreError} and left as it
+ *   is: nothing is half-read and nothing overwrites it.
+ *
+ * @example
+ * ```ts
+ * const store = fileApprovalStore('.countersign/approvals.json');
+ * const agent = await createAgent({ issuer, clientId, key, approvals: { store } });
+ * ```
+ */
+export function fileApprovalStore(path: string): ApprovalStore {
+  if (typeof path !== 'string' || path === '') throw new ApprovalStoreError('approval store path must be a non-empty string');
+  const file = resolve(path);
+  const locked = <T>(task: () => Promise<T>) => withFileLock(file, task);
+  const change = (mutate: (records: Map<string, StoredToolCall>) => StoredToolCall | undefined) =>
+    locked(async () => {
+      const records = await readRecords(file);
+      const result = mutate(records);
+      await writeRecords(file, records);
+      return result;
+    });
+
+  return {
+    get: (id) => locked(async () => (await readRecords(file)).get(id)),
+    findByCall: (tool, callId) =>
+      locked(async () => [...(await readRecords(file)).values()].find((record) => record.tool === tool && record.callId === callId)),
+    async put(record) {
+      const checked = normalizeStoredToolCall(record, `tool call ${String(record?.id)}`);
+      await change((records) => {
+        records.set(checked.id, checked);
+        return undefined;
+      });
+    },
+    async update(id, mutate) {
+      return (await change((records) => {
+        const current = records.get(id);
+        if (current === undefined) throw new ApprovalStoreError(`no stored tool call for approval ${id}`);
+        const next = normalizeStoredToolCall(mutate(current), `update of tool call ${id}`);
+        if (next.id !== id) throw new ApprovalStoreError(`an update of approval ${id} may not change its id`);
+        records.set(id, next);
+        return next;
+      }))!;
+    },
+    list: () => locked(async () => [...(await readRecords(file)).values()]),
+    async delete(id) {
+      await change((records) => {
+        records.delete(id);
+        return undefined;
+      });
+    },
+  };
+}
+
+async function readRecords(file: string): Promise<Map<string, StoredToolCall>> {
+  let text: string;
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) throw new ApprovalStoreError(`approval store ${file} is not a regular file`);
+    if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
+      throw new ApprovalStoreError(
+        `approval store ${file} is accessible by group or others (mode ${(info.mode & 0o777).toString(8)}); it holds approval handles, run chmod 600 on it`,
+      );
+    }
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    if (error instanceof ApprovalStoreError) throw error;
+    throw new ApprovalStoreError(`approval store ${file} could not be read`, { cause: error });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw corrupt(file, 'it is not valid JSON', error);
+  }
+  if (typeof data !== 'object' || data === null || (data as { version?: unknown }).version !== 1 || !Array.isArray((data as { calls?: unknown }).calls)) {
+    throw corrupt(file, 'it is not a version 1 approval store');
+  }
+  const records = new Map<string, StoredToolCall>();
+  try {
+    (data as { calls: unknown[] }).calls.forEach((value, index) => {
+      const record = parseStoredToolCall(value, `calls[${index}]`);
+      if (records.has(record.id)) throw new ApprovalStoreError(`calls[${index}] repeats approval ${record.id}`);
+      records.set(record.id, record);
+    });
+  } catch (error) {
+    throw corrupt(file, (error as Error).message, error);
+  }
+  return records;
+}
+
+async function writeRecords(file: string, records: Map<string, StoredToolCall>): Promise<void> {
+  const directory = dirname(file);
+  const temporary = join(directory, `.${basename(file)}.${randomUUID()}.tmp`);
+  const text = `${JSON.stringify({ version: 1, calls: [...records.values()] }, null, 2)}\n`;
+  try {
+    await mkdir(directory, { recursive: true, mode: 0o700 });
+    const handle = await open(temporary, 'wx', 0o600);
+    try {
+      await handle.writeFile(text, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, file);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw new ApprovalStoreError(`approval store ${file} could not be written`, { cause: error });
+  }
+  await syncDirectory(directory);
+}
+
+/** Makes the rename durable; some platforms cannot open a directory, which is fine there. */
+async function syncDirectory(directory: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(directory, 'r');
+    await handle.sync();
+  } catch {
+    // Not supported on this platform or file system.
+  } finally {
+    await handle?.close();
+  }
+}
+
+function corrupt(file: string, reason: string, cause?: unknown): ApprovalStoreError {
+  return new ApprovalStoreError(`approval store ${file} is corrupt (${reason}); it was left untouched, move it aside to start over`, { cause });
+}

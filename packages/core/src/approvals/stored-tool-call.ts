@@ -1,0 +1,60 @@
+import { ApprovalStoreError } from '../errors.js';
+import { parseSerializedApproval } from './serialized-approval.js';
+import type { StoredToolCall } from './types.js';
+
+const states: ReadonlySet<string> = new Set<StoredToolCall['state']>(['pending', 'executing', 'done', 'failed', 'denied', 'expired']);
+
+/** States after which a tool call never changes again. */
+export const FINAL_STATES: ReadonlySet<StoredToolCall['state']> = new Set<StoredToolCall['state']>(['done', 'failed', 'denied', 'expired']);
+
+/**
+ * Checks a stored tool call read back from storage, member by member.
+ *
+ * @throws {ApprovalStoreError} naming the member at fault (with the approval's own error as `cause`).
+ */
+export function parseStoredToolCall(value: unknown, where: string): StoredToolCall {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ApprovalStoreError(`${where} is not an object`);
+  const record = value as Record<string, unknown>;
+  for (const member of ['id', 'tool', 'argsSha256'] as const) {
+    if (typeof record[member] !== 'string' || record[member] === '') throw new ApprovalStoreError(`${where}.${member} must be a non-empty string`);
+  }
+  if (record.callId !== undefined && (typeof record.callId !== 'string' || record.callId === '')) {
+    throw new ApprovalStoreError(`${where}.callId must be a non-empty string`);
+  }
+  if (typeof record.state !== 'string' || !states.has(record.state)) throw new ApprovalStoreError(`${where}.state is not a known state`);
+  if (typeof record.updatedAt !== 'number' || !Number.isFinite(record.updatedAt)) throw new ApprovalStoreError(`${where}.updatedAt must be a number`);
+  let approval;
+  try {
+    approval = parseSerializedApproval(record.approval);
+  } catch (error) {
+    throw new ApprovalStoreError(`${where}.approval is malformed`, { cause: error });
+  }
+  if (approval.id !== record.id) throw new ApprovalStoreError(`${where}.approval.id does not match its id`);
+  const call: StoredToolCall = {
+    id: record.id as string,
+    tool: record.tool as string,
+    argsSha256: record.argsSha256 as string,
+    approval,
+    state: record.state as StoredToolCall['state'],
+    updatedAt: record.updatedAt,
+  };
+  if (record.callId !== undefined) call.callId = record.callId as string;
+  if (record.outcome !== undefined) call.outcome = record.outcome;
+  return call;
+}
+
+/**
+ * The JSON form of `record`, checked: what every store keeps, so the memory and file stores accept
+ * and return exactly the same things.
+ *
+ * @throws {ApprovalStoreError} when `record` is not a well-formed, JSON-representable tool call.
+ */
+export function normalizeStoredToolCall(record: StoredToolCall, where: string): StoredToolCall {
+  let json: unknown;
+  try {
+    json = JSON.parse(JSON.stringify(record));
+  } catch (error) {
+    throw new ApprovalStoreError(`${where} cannot be stored as JSON`, { cause: error });
+  }
+  return parseStoredToolCall(json, where);
+}

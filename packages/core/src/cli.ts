@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+/**
+ * The `countersign` command.
+ *
+ * ```
+ * countersign audit verify <trail.jsonl> --jwks <jwks.json> [--json] [--strict]
+ * ```
+ *
+ * Exit status: 0 the trail verifies, 1 it is broken (or, with `--strict`, has records no signed
+ * checkpoint covers), 2 usage error or unreadable input.
+ *
+ * @packageDocumentation
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { CountersignError } from './errors.js';
+import { verifyAuditTrail, type AuditTrailVerification } from './audit/verify-audit-trail.js';
+
+const usage = `Usage: countersign audit verify <trail.jsonl> --jwks <jwks.json> [--json] [--strict]
+
+Verifies a hash-chained JSONL audit trail written by jsonlAuditSink: every record's hash, the chain
+of prev hashes and sequence numbers, and every checkpoint signature against the agent's public keys.
+
+Options:
+  --jwks <file>  public JWKS of the agent: { "keys": [...] } with every kid that ever signed
+                 (keep retired keys after a rotation)
+  --json         print the result as JSON
+  --strict       also fail when records at the end are not covered by a signed checkpoint
+  -h, --help     show this help
+
+Exit status: 0 verified, 1 broken (first broken line reported), 2 usage error or unreadable input.
+`;
+
+class UsageError extends Error {}
+
+interface Output {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+async function run(argv: readonly string[], output: Output): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    output.err(`countersign: ${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
+    return 2;
+  }
+  if (parsed.help) {
+    output.out(usage);
+    return 0;
+  }
+  const { file, jwksPath, json, strict } = parsed;
+
+  let result: AuditTrailVerification;
+  try {
+    const jwks = await readJwks(jwksPath);
+    result = await verifyAuditTrail(file, { jwks });
+  } catch (error) {
+    output.err(`countersign: ${describeInputError(error, file)}\n`);
+    return 2;
+  }
+
+  const failed = !result.ok || (strict && result.warnings.length > 0);
+  output.out(json ? `${JSON.stringify({ file, ...result }, null, 2)}\n` : formatResult(file, result));
+  return failed ? 1 : 0;
+}
+
+function parse(argv: readonly string[]) {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      jwks: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      strict: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return { help: true as const };
+  const [group, command, file, ...extra] = positionals;
+  if (group !== 'audit' || command !== 'verify') {
+    throw new UsageError(group === undefined ? 'missing command' : `unknown command: ${[group, command].filter(Boolean).join(' ')}`);
+  }
+  if (file === undefined) throw new UsageError('missing the trail file to verify');
+  if (extra.length > 0) throw new UsageError(`unexpected argument: ${extra[0]}`);
+  if (values.jwks === undefined) throw new UsageError('missing --jwks <jwks.json> (the public keys that signed the checkpoints)');
+  return { help: false as const, file, jwksPath: values.jwks, json: values.json, strict: values.strict };
+}
+
+async function readJwks(path: string) {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new UsageError(`cannot read the JWKS file ${path} (${(cause as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  try {
+    return JSON.parse(text) as { keys: Record<string, unknown>[] };
+  } catch {
+    throw new UsageError(`the JWKS file ${path} is not JSON`);
+  }
+}
+
+function describeInputError(error: unknown, file: string): string {
+  if (error instanceof UsageError || CountersignError.isInstance(error)) return error.message;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === 'string') return `cannot read the audit trail ${file} (${code})`;
+  return `cannot verify ${file}: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+function formatResult(file: string, result: AuditTrailVerification): string {
+  const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+  const rows: [string, string][] = [
+    ['records', `${plural(result.records, 'event')}, ${plural(result.checkpoints, 'signed checkpoint')}`],
+    ['agents', result.agents.length > 0 ? result.agents.join(', ') : '(none)'],
+    ['signed by', result.kids.length > 0 ? result.kids.map((kid) => `kid ${kid}`).join(', ') : '(no checkpoint)'],
+    ['time span', timeSpan(result.firstTime, result.lastTime)],
+    ['verified', result.lastVerifiedSequence > 0 ? `lines 1-${result.lastVerifiedSequence} covered by a signature` : 'no line covered by a signature'],
+  ];
+  const table = rows.map(([label, value]) => `  ${label.padEnd(10)} ${value}`).join('\n');
+  if (!result.ok) {
+    return `BROKEN  ${file}\n  ${result.message} [${result.reason}]\n\nBefore the break:\n${table}\n`;
+  }
+  const warnings = result.warnings.map((warning) => `\nWarning: ${warning.message}.`).join('');
+  return `VERIFIED  ${file}\n${table}\n  ${'last'.padEnd(10)} sequence ${result.lastSequence}\n${warnings ? `${warnings}\n` : ''}`;
+}
+
+function timeSpan(first: string | undefined, last: string | undefined): string {
+  if (first === undefined || last === undefined) return '(no events)';
+  const seconds = Math.max(0, (Date.parse(last) - Date.parse(first)) / 1000);
+  const duration = seconds < 120 ? `${seconds.toFixed(1)} s` : seconds < 7200 ? `${(seconds / 60).toFixed(1)} min` : `${(seconds / 3600).toFixed(1)} h`;
+  return `${first} to ${last} (${duration})`;
+}
+
+run(process.argv.slice(2), {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+}).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`countersign: unexpected failure: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 2;
+  },
+);

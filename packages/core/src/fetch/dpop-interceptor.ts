@@ -1,0 +1,242 @@
+import type { Dispatcher } from 'undici';
+import { CountersignError } from '../errors.js';
+import { worthCorrecting } from '../lib/clock-skew.js';
+import { isReplayableDispatchBody } from '../lib/replayable-body.js';
+import { headerValue, normalizeRequestHeaders } from '../lib/request-headers.js';
+import type { AccessToken, TokenRequestOptions } from '../types.js';
+import type { AgentFetchContext } from './agent-fetch.js';
+import { secureRequestUrl } from './agent-fetch.js';
+import { classifyChallenge } from './resource-challenge.js';
+
+type IncomingHttpHeaders = Record<string, string | string[] | undefined>;
+type DispatchHandler = Dispatcher.DispatchHandler;
+type DispatchController = Dispatcher.DispatchController;
+type Dispatch = Dispatcher['dispatch'];
+
+const replaced = new Set(['authorization', 'dpop']);
+
+/**
+ * An undici interceptor that does what `agent.fetch` does for any undici request (`request`,
+ * `stream`, `fetch` with this dispatcher, …): `Authorization: DPoP <token>` and a fresh proof on
+ * every request, one retry for `use_dpop_nonce` and one for `invalid_token` (only when the body can
+ * be sent again: no body, a string or bytes; streamed bodies, such as fetch's, are never re-sent),
+ * one with the clock corrected for an `invalid_dpop_proof` that blames the proof's time, and typed
+ * errors for other challenges. Request headers may be an object, a flat array or an
+ * iterable of pairs. The token's resource defaults to each request's origin.
+ *
+ * @example
+ * ```ts
+ * const client = new Agent().compose(createDpopInterceptor(context, { scope: 'accounts:read' }));
+ * await request('https://api.example/accounts', { dispatcher: client });
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
+ * @see https://github.com/nodejs/undici/blob/main/docs/docs/api/Dispatcher.md#dispatchercomposeinterceptors-interceptor
+ */
+export function createDpopInterceptor(context: AgentFetchContext, target: TokenRequestOptions = {}): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) =>
+    function dpopInterceptor(options, handler) {
+      let url: URL;
+      let headers: string[];
+      try {
+        context.assertUsable();
+        url = secureRequestUrl(new URL(options.path, options.origin as string | URL));
+        headers = normalizeRequestHeaders(options.headers, replaced);
+      } catch (error) {
+        handler.onResponseError?.(null as unknown as DispatchController, asError(error));
+        return true;
+      }
+      const exchange = new DpopExchange(context, dispatch, options, handler, url, headers, {
+        resource: target.resource ?? url.origin,
+        scope: target.scope,
+      });
+      exchange.start();
+      return true;
+    };
+}
+
+/** One request through the interceptor, across its at most two retries. */
+class DpopExchange implements DispatchHandler {
+  readonly #controller = new StableController((reason) => this.#fail(reason));
+  #finished = false;
+  #token: AccessToken | undefined;
+  #nonceRetried = false;
+  #tokenRetried = false;
+  #clockCorrected = false;
+  #signedWithOffset = 0;
+  #started = false;
+  /** Set when the current response is swallowed: what to do at its end. */
+  #intercepted: 'use_dpop_nonce' | 'invalid_token' | 'clock_corrected' | Error | undefined;
+  readonly #replayable: boolean;
+
+  constructor(
+    private readonly context: AgentFetchContext,
+    private readonly dispatch: Dispatch,
+    private readonly options: Dispatcher.DispatchOptions,
+    private readonly handler: DispatchHandler,
+    private readonly url: URL,
+    private readonly headers: string[],
+    private readonly target: TokenRequestOptions,
+  ) {
+    this.#replayable = isReplayableDispatchBody(options.body);
+  }
+
+  start(): void {
+    const cached = this.context.tokens.peek(this.target);
+    if (cached) this.#send(cached);
+    else this.#sendWithNewToken();
+  }
+
+  #sendWithNewToken(): void {
+    this.context.tokens.get(this.target).then(
+      (token) => this.#send(token),
+      (error: unknown) => this.#fail(asError(error)),
+    );
+  }
+
+  #send(token: AccessToken): void {
+    if (this.#finished) return;
+    if (this.#controller.aborted) return this.#fail(asError(this.#controller.reason));
+    this.#token = token;
+    this.#intercepted = undefined;
+    const { dpop, nonces, clock } = this.context;
+    this.#signedWithOffset = clock.offsetMs;
+    const proof = dpop.proof({
+      method: this.options.method,
+      url: this.url,
+      nonce: nonces.get(this.url.origin),
+      accessToken: token.accessToken,
+      now: clock.now() / 1000,
+    });
+    const go = (value: string) => {
+      const headers = [...this.headers, 'authorization', `DPoP ${token.accessToken}`, 'dpop', value];
+      try {
+        this.dispatch({ ...this.options, headers }, this);
+      } catch (error) {
+        this.#fail(asError(error));
+      }
+    };
+    if (typeof proof === 'string') go(proof);
+    else proof.then(go, (error: unknown) => this.#fail(asError(error)));
+  }
+
+  #fail(error: Error): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.handler.onResponseError?.(this.#controller, error);
+  }
+
+  onRequestStart(controller: DispatchController, context: unknown): void {
+    this.#controller.target = controller;
+    if (this.#started) return;
+    this.#started = true;
+    this.handler.onRequestStart?.(this.#controller, context);
+  }
+
+  onRequestUpgrade(_controller: DispatchController, statusCode: number, headers: IncomingHttpHeaders, socket: import('node:stream').Duplex): void {
+    this.handler.onRequestUpgrade?.(this.#controller, statusCode, headers, socket);
+  }
+
+  onResponseStart(_controller: DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
+    const nonce = headerValue(headers, 'dpop-nonce');
+    if (nonce) this.context.nonces.set(this.url.origin, nonce);
+    if (statusCode === 401 || statusCode === 403) {
+      const challenge = classifyChallenge(statusCode, headerValue(headers, 'www-authenticate'));
+      if (challenge.kind === 'use_dpop_nonce' && nonce && !this.#nonceRetried && this.#replayable) {
+        this.#nonceRetried = true;
+        this.#intercepted = 'use_dpop_nonce';
+        return;
+      }
+      if (challenge.kind !== 'none' && challenge.error.error === 'invalid_dpop_proof' && !this.#clockCorrected && this.#replayable) {
+        const skew = this.context.clock.skewFrom(headerValue(headers, 'date'), this.#signedWithOffset);
+        if (worthCorrecting(skew, challenge.error.errorDescription)) {
+          this.context.clock.correct(headerValue(headers, 'date'));
+          this.#clockCorrected = true;
+          this.#intercepted = 'clock_corrected';
+          return;
+        }
+      }
+      if (challenge.kind === 'invalid_token' && !this.#tokenRetried && this.#replayable) {
+        this.#tokenRetried = true;
+        this.#intercepted = 'invalid_token';
+        return;
+      }
+      if (challenge.kind !== 'none') {
+        this.#intercepted = challenge.error;
+        return;
+      }
+    }
+    this.handler.onResponseStart?.(this.#controller, statusCode, headers, statusMessage);
+  }
+
+  onResponseData(_controller: DispatchController, chunk: Buffer): void {
+    if (this.#intercepted === undefined) this.handler.onResponseData?.(this.#controller, chunk);
+  }
+
+  onResponseEnd(_controller: DispatchController, trailers: IncomingHttpHeaders): void {
+    const intercepted = this.#intercepted;
+    if (intercepted === undefined) {
+      this.#finished = true;
+      return this.handler.onResponseEnd?.(this.#controller, trailers);
+    }
+    this.#controller.target = undefined;
+    if (intercepted instanceof Error) return this.#fail(intercepted);
+    if (intercepted === 'use_dpop_nonce' || intercepted === 'clock_corrected') return this.#send(this.#token!);
+    this.context.tokens.invalidate(this.#token!);
+    this.#sendWithNewToken();
+  }
+
+  onResponseError(_controller: DispatchController, error: Error): void {
+    this.#fail(error);
+  }
+}
+
+/**
+ * The one controller the caller's handler sees for the whole exchange; it forwards to the
+ * connection of the attempt in progress, and an abort between attempts ends the exchange at once.
+ */
+class StableController implements DispatchController {
+  #target: DispatchController | undefined;
+  readonly #onAbortBetweenAttempts: (reason: Error) => void;
+
+  constructor(onAbortBetweenAttempts: (reason: Error) => void) {
+    this.#onAbortBetweenAttempts = onAbortBetweenAttempts;
+  }
+
+  #paused = false;
+  #aborted = false;
+  #reason: Error | null = null;
+
+  set target(target: DispatchController | undefined) {
+    this.#target = target;
+    if (target && this.#paused) target.pause();
+    if (target && this.#aborted) target.abort(this.#reason ?? new Error('aborted'));
+  }
+
+  get aborted(): boolean {
+    return this.#aborted || (this.#target?.aborted ?? false);
+  }
+  get paused(): boolean {
+    return this.#paused || (this.#target?.paused ?? false);
+  }
+  get reason(): Error | null {
+    return this.#reason ?? this.#target?.reason ?? null;
+  }
+  abort(reason: Error): void {
+    this.#aborted = true;
+    this.#reason = reason;
+    if (this.#target) this.#target.abort(reason);
+    else this.#onAbortBetweenAttempts(reason);
+  }
+  pause(): void {
+    this.#paused = true;
+    this.#target?.pause();
+  }
+  resume(): void {
+    this.#paused = false;
+    this.#target?.resume();
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new CountersignError('request failed', { cause: error });
+}

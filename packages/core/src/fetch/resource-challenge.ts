@@ -1,0 +1,47 @@
+import {
+  InsufficientScopeError,
+  InsufficientUserAuthenticationError,
+  ResourceChallengeError,
+} from '../errors.js';
+import { parseWwwAuthenticate } from '../lib/www-authenticate.js';
+
+/** What a protected resource's refusal asks of the client. */
+export type ChallengeOutcome =
+  /** No challenge with an `error`: the response is the application's own answer. */
+  | { kind: 'none' }
+  /** `use_dpop_nonce`: send again with the nonce from the `DPoP-Nonce` header. */
+  | { kind: 'use_dpop_nonce'; error: ResourceChallengeError }
+  /** `invalid_token`: the token was revoked or expired early; get a new one. */
+  | { kind: 'invalid_token'; error: ResourceChallengeError }
+  /** Anything else, as a typed error to throw. */
+  | { kind: 'refused'; error: ResourceChallengeError };
+
+/**
+ * Reads the `WWW-Authenticate` challenges of a 401 or 403 response. The DPoP challenge is preferred,
+ * then Bearer (some resources answer scope problems with a Bearer challenge even to DPoP clients).
+ * `insufficient_scope` and `insufficient_user_authentication` map to their own error classes.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-9 (use_dpop_nonce at a resource server)
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
+ * @see https://www.rfc-editor.org/rfc/rfc9470#section-3 (insufficient_user_authentication)
+ */
+export function classifyChallenge(status: number, wwwAuthenticate: string | null | undefined): ChallengeOutcome {
+  if ((status !== 401 && status !== 403) || !wwwAuthenticate) return { kind: 'none' };
+  const challenges = parseWwwAuthenticate(wwwAuthenticate).filter((challenge) => challenge.parameters.error !== undefined);
+  const challenge = challenges.find((item) => item.scheme === 'dpop') ?? challenges.find((item) => item.scheme === 'bearer');
+  if (!challenge) return { kind: 'none' };
+  const { parameters } = challenge;
+  switch (parameters.error) {
+    case 'use_dpop_nonce':
+      return { kind: 'use_dpop_nonce', error: new ResourceChallengeError(status, parameters) };
+    case 'invalid_token':
+      return { kind: 'invalid_token', error: new ResourceChallengeError(status, parameters) };
+    case 'insufficient_scope':
+      return { kind: 'refused', error: new InsufficientScopeError(status, parameters) };
+    case 'insufficient_user_authentication':
+      return { kind: 'refused', error: new InsufficientUserAuthenticationError(status, parameters) };
+    default:
+      return { kind: 'refused', error: new ResourceChallengeError(status, parameters) };
+  }
+}

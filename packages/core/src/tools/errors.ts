@@ -1,0 +1,43 @@
+import { CountersignError } from '../errors.js';
+
+/** A guarded tool's own function threw; the original error is the `cause`. */
+export class ToolExecutionError extends CountersignError {
+  override readonly code = 'ERR_TOOL_EXECUTION';
+  /** The tool's name. */
+  readonly tool: string;
+  constructor(tool: string, cause: unknown) {
+    super(`tool ${tool} failed: ${cause instanceof Error ? cause.message : 'a non-error value was thrown'}`, { cause });
+    this.tool = tool;
+  }
+}
+
+/**
+ * The tool call is executing elsewhere (another process on the same store), or an earlier run
+ * stopped while executing: its outcome is not known yet, so the function is not run again.
+ * Resume later to read the stored outcome; after a crash, check the target system before asking
+ * for a new approval.
+ */
+export class ToolCallInProgressError extends CountersignError {
+  override readonly code = 'ERR_TOOL_CALL_IN_PROGRESS';
+  /** The approval's id. */
+  readonly approvalId: string;
+  constructor(approvalId: string) {
+    super(`tool call under approval ${approvalId} is executing elsewhere or was interrupted while executing; its outcome is not known yet`);
+    this.approvalId = approvalId;
+  }
+}
+
+/**
+ * A failure read back from the approval store. It keeps the original error's `code` (for example
+ * `ERR_TOOL_EXECUTION` or `ERR_APPROVAL_MISMATCH`) and message; switch on `code`.
+ */
+export class StoredToolError extends CountersignError {
+  override readonly code: string;
+  /** The original error's class name. */
+  readonly originalName: string;
+  constructor(code: string, message: string, originalName: string) {
+    super(message);
+    this.code = code;
+    this.originalName = originalName;
+  }
+}

@@ -1,0 +1,135 @@
+import * as z from 'zod';
+import { DevkitError } from '../errors.js';
+import type { AgentRegistration } from '../types.js';
+import { AGENT_ACTION_TYPE } from './agent-action-details.js';
+import type { MemoryStorage } from './memory-adapter.js';
+
+/** The CIBA grant type. */
+export const CIBA_GRANT_TYPE = 'urn:openid:params:grant-type:ciba';
+
+const publicJwkSchema = z.union([
+  z.object({
+    kty: z.literal('EC'),
+    crv: z.literal('P-256'),
+    x: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+    y: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+    kid: z.string().min(1).max(200).optional(),
+    alg: z.literal('ES256').optional(),
+    use: z.literal('sig').optional(),
+  }),
+  z.object({
+    kty: z.literal('OKP'),
+    crv: z.literal('Ed25519'),
+    x: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+    kid: z.string().min(1).max(200).optional(),
+    alg: z.enum(['EdDSA', 'Ed25519']).optional(),
+    use: z.literal('sig').optional(),
+  }),
+]);
+
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
+
+/** The registered agents of one stack: clients of its authorization server. */
+export interface AgentClients {
+  /** Adds the agent, or replaces its JWKS and scopes; re-enables a disabled agent. */
+  register(registration: AgentRegistration): void;
+  /** Removes the agent's client: its next client authentication fails with `invalid_client`. */
+  disable(clientId: string): void;
+  /** The scopes an agent may request, while it is registered and enabled. */
+  scopesOf(clientId: string): ReadonlySet<string> | undefined;
+}
+
+/** Options of {@link createAgentClients}. */
+export interface AgentClientsOptions {
+  storage: MemoryStorage;
+  /** Scopes the stack's resource servers serve; registrations may only name these. */
+  knownScopes: ReadonlySet<string>;
+  /** Builds oidc-provider's client from metadata, throwing when the metadata is invalid. */
+  validateMetadata(metadata: Record<string, unknown>): void;
+  /** Called after an agent was disabled (to revoke its live tokens). */
+  onDisable?(clientId: string): void;
+}
+
+/**
+ * Creates the agent registry. Clients live in the stack's own storage, and oidc-provider caches a
+ * stored client under a hash of its metadata, so a new JWKS takes effect on the next request: no
+ * stale key survives a rotation.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.2 (private_key_jwt)
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-5.2 (dpop_bound_access_tokens)
+ */
+export function createAgentClients(options: AgentClientsOptions): AgentClients {
+  const scopes = new Map<string, ReadonlySet<string>>();
+
+  return {
+    register(registration) {
+      const { clientId, jwks, scopes: requestedScopes } = checkRegistration(registration, options.knownScopes);
+      const metadata = {
+        client_id: clientId,
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks,
+        grant_types: ['client_credentials', CIBA_GRANT_TYPE],
+        response_types: [],
+        redirect_uris: [],
+        backchannel_token_delivery_mode: 'poll',
+        dpop_bound_access_tokens: true,
+        scope: 'openid',
+        authorization_details_types: [AGENT_ACTION_TYPE],
+        id_token_signed_response_alg: 'ES256',
+      };
+      try {
+        options.validateMetadata(metadata);
+      } catch (error) {
+        const description = (error as { error_description?: unknown }).error_description;
+        throw new DevkitError('invalid_request', `agent ${clientId}: ${typeof description === 'string' ? description : 'invalid client metadata'}`);
+      }
+      options.storage.put('Client', clientId, metadata);
+      scopes.set(clientId, new Set(requestedScopes));
+    },
+
+    disable(clientId) {
+      if (typeof clientId !== 'string' || !scopes.has(clientId)) {
+        throw new DevkitError('unknown_client', 'no registered agent with this client_id');
+      }
+      options.storage.remove('Client', clientId);
+      scopes.delete(clientId);
+      options.onDisable?.(clientId);
+    },
+
+    scopesOf(clientId) {
+      return scopes.get(clientId);
+    },
+  };
+}
+
+function checkRegistration(
+  registration: AgentRegistration,
+  knownScopes: ReadonlySet<string>,
+): { clientId: string; jwks: { keys: Array<Record<string, string>> }; scopes: string[] } {
+  const { clientId, jwks, scopes } = (registration ?? {}) as Partial<AgentRegistration>;
+  if (typeof clientId !== 'string' || !/^[\x21-\x7E]{1,200}$/.test(clientId)) {
+    throw new DevkitError('invalid_request', 'clientId must be 1 to 200 visible ASCII characters');
+  }
+  const keys = jwks?.keys;
+  if (!Array.isArray(keys) || keys.length === 0 || keys.length > 10) {
+    throw new DevkitError('invalid_request', `agent ${clientId}: jwks.keys must hold 1 to 10 public keys`);
+  }
+  const publicKeys = keys.map((key, index) => {
+    if (key !== null && typeof key === 'object' && PRIVATE_MEMBERS.some((member) => member in key)) {
+      throw new DevkitError('invalid_request', `agent ${clientId}: jwks.keys[${index}] holds private key material; register public keys only`);
+    }
+    const parsed = publicJwkSchema.safeParse(key);
+    if (!parsed.success) {
+      throw new DevkitError('invalid_request', `agent ${clientId}: jwks.keys[${index}] must be a public P-256 (ES256) or Ed25519 (EdDSA) key`);
+    }
+    return Object.fromEntries(Object.entries(parsed.data).filter(([, value]) => value !== undefined)) as Record<string, string>;
+  });
+  if (!Array.isArray(scopes) || scopes.some((scope) => typeof scope !== 'string')) {
+    throw new DevkitError('invalid_request', `agent ${clientId}: scopes must be an array of strings`);
+  }
+  const unknown = scopes.filter((scope) => scope !== 'openid' && !knownScopes.has(scope));
+  if (unknown.length > 0) {
+    throw new DevkitError('invalid_request', `agent ${clientId}: unknown scope(s) ${unknown.join(', ')}; known: ${[...knownScopes].join(', ')}`);
+  }
+  return { clientId, jwks: { keys: publicKeys }, scopes: scopes.filter((scope) => scope !== 'openid') };
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+/**
+ * `countersign-dev`: starts the Countersign dev stack (authorization server with its approval
+ * inbox, and the demo treasury API) on 127.0.0.1, prints where they are, and stops cleanly on
+ * Ctrl-C (SIGINT) or SIGTERM.
+ *
+ * @example
+ * ```sh
+ * countersign-dev --agents agents.json
+ * ```
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { DEV_APPROVERS } from './approvals/approver-directory.js';
+import { DevkitError } from './errors.js';
+import { startDevStack } from './stack.js';
+import type { AgentRegistration, DevStackOptions } from './types.js';
+
+const USAGE = `Usage: countersign-dev [options]
+
+Starts a local authorization server (OpenID CIBA, DPoP, private_key_jwt), its approval inbox and a
+demo treasury API, all on 127.0.0.1. Stop with Ctrl-C.
+
+Options:
+  --port <n>                    authorization server and inbox port (default 4000; 0 = any free port)
+  --tool-api-port <n>           demo treasury API port (default 4001; 0 = any free port)
+  --agents <file>               JSON file of agents to register: [{ "clientId", "jwks", "scopes" }]
+  --dual-control-threshold <n>  payouts above this amount need two approvers (default 1000)
+  --poll-interval <s>           CIBA poll interval in seconds (default 1)
+  --approval-ttl <s>            lifetime of an approval request in seconds (default 300)
+  -h, --help                    show this help
+`;
+
+function integer(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new DevkitError('invalid_request', `--${name} must be a non-negative integer`);
+  return Number(value);
+}
+
+async function readAgents(file: string): Promise<AgentRegistration[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new DevkitError('invalid_request', `cannot read the agents file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new DevkitError('invalid_request', `the agents file ${file} is not valid JSON`);
+  }
+  const agents = Array.isArray(parsed) ? parsed : (parsed as { agents?: unknown } | null)?.agents;
+  if (!Array.isArray(agents)) throw new DevkitError('invalid_request', `the agents file ${file} must hold an array of agents (or { "agents": [...] })`);
+  return agents as AgentRegistration[];
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      'tool-api-port': { type: 'string' },
+      agents: { type: 'string' },
+      'dual-control-threshold': { type: 'string' },
+      'poll-interval': { type: 'string' },
+      'approval-ttl': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const options: DevStackOptions = {
+    port: integer('port', values.port),
+    toolApiPort: integer('tool-api-port', values['tool-api-port']),
+    dualControlThreshold: integer('dual-control-threshold', values['dual-control-threshold']),
+    pollInterval: integer('poll-interval', values['poll-interval']),
+    approvalTtl: integer('approval-ttl', values['approval-ttl']),
+    agents: values.agents === undefined ? undefined : await readAgents(values.agents),
+  };
+
+  const stack = await startDevStack(options);
+  const lines = [
+    'countersign-dev is running',
+    `  issuer (authorization server)  ${stack.issuer}`,
+    `  tool API (treasury)            ${stack.toolApiUrl}`,
+    `  approval inbox                 ${stack.inboxUrl}`,
+    `  approvers                      ${DEV_APPROVERS.map((approver) => `${approver.id} (${approver.roles.join(', ')})`).join(', ')}`,
+    ...(options.agents ?? []).map((agent) => `  agent                          ${agent.clientId} [${agent.scopes.join(' ')}]`),
+    'Press Ctrl-C to stop.',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  process.stdout.write('countersign-dev: stopping\n');
+  await stack.close();
+  process.stdout.write('countersign-dev: stopped\n');
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    const usageMistake = (DevkitError.is(error) && error.code === 'invalid_request') || String((error as { code?: unknown })?.code).startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`countersign-dev: ${message}\n${usageMistake ? 'Run countersign-dev --help for usage.\n' : ''}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,201 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createInboxHandler, type InboxHandler } from './inbox-handler.js';
+import { chromiumLaunchOptions } from './testing/chromium.js';
+import { createMemoryDevApprovals, type MemoryDevApprovals } from './testing/memory-dev-approvals.js';
+
+let browser: Browser;
+let approvals: MemoryDevApprovals;
+let inbox: InboxHandler;
+let server: Server;
+let inboxUrl: string;
+let context: BrowserContext;
+let page: Page;
+let pageProblems: string[];
+
+beforeAll(async () => {
+  browser = await chromium.launch(chromiumLaunchOptions);
+}, 60_000);
+afterAll(() => browser.close(), 60_000);
+
+beforeEach(async () => {
+  approvals = createMemoryDevApprovals();
+  inbox = createInboxHandler(approvals, { pollInterval: 500 });
+  server = createServer((request, response) => {
+    if (!inbox(request, response)) response.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  inboxUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/inbox`;
+  context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  page = await context.newPage();
+  pageProblems = [];
+  page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !/Failed to load resource|EventSource/.test(message.text())) pageProblems.push(message.text());
+  });
+}, 60_000);
+
+afterEach(async () => {
+  await context.close();
+  inbox.close();
+  approvals.close();
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  // No script error and no CSP violation on the page.
+  expect(pageProblems).toEqual([]);
+}, 60_000);
+
+function payoutRequest(amount: number, requiredApprovals = 1, bindingMessage = `Pay ${amount} EUR to ACME Supplies Ltd`) {
+  return approvals.add({
+    bindingMessage,
+    clientId: 'payout-agent',
+    loginHint: 'alice',
+    requiredApprovals,
+    authorizationDetails: [
+      { type: 'agent_action', tool: 'create_payout', args_sha256: 'Qm9iIHNheXMgaGk6IHRoaXMgaXMgYSBmYWtlIGhhc2g', amount, currency: 'EUR', recipient: 'ACME Supplies Ltd' },
+    ],
+  });
+}
+
+const card = (id: string) => page.locator(`article[data-approval-id="${id}"]`);
+const historyEntry = (id: string) => page.locator(`#history li[data-approval-id="${id}"]`);
+
+async function actAs(approver: string): Promise<void> {
+  await page.getByLabel('Acting as').selectOption(approver);
+}
+
+describe('approval inbox in Chromium', { timeout: 60_000 }, () => {
+  it('lists a pending request with its details, a ticking time left, and agent text shown as text', async () => {
+    const hostile = approvals.add({
+      bindingMessage: '<img src=x onerror="window.pwned=1">Pay 90 EUR <b>now</b>',
+      clientId: 'agent-"><script>window.pwned=2</script>',
+      authorizationDetails: [{ type: 'agent_action', tool: 'create_payout', args_sha256: 'hash-1', amount: 90, currency: 'EUR', recipient: '<svg onload=alert(1)>' }],
+    });
+    await page.goto(inboxUrl);
+    const entry = card(hostile.id);
+    await entry.waitFor();
+    await expect.poll(() => entry.locator('h3').textContent()).toBe('<img src=x onerror="window.pwned=1">Pay 90 EUR <b>now</b>');
+    expect(await entry.locator('img, b, svg, script').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    const text = await entry.innerText();
+    expect(text).toContain('agent-"><script>window.pwned=2</script>');
+    expect(text).toContain('create_payout');
+    expect(text).toContain('90.00 EUR');
+    expect(text).toContain('<svg onload=alert(1)>');
+    expect(text).toContain('hash-1');
+    expect(text).toContain('0 of 1 approval');
+
+    const timeLeft = entry.locator('.time-left');
+    const first = await timeLeft.textContent();
+    expect(first).toMatch(/^[45]:\d\d$/);
+    await expect.poll(() => timeLeft.textContent(), { timeout: 4000 }).not.toBe(first);
+  });
+
+  it('approves a request as the chosen approver', async () => {
+    const request = payoutRequest(250);
+    await page.goto(inboxUrl);
+    await card(request.id).waitFor();
+    await actAs('alice');
+    await card(request.id).getByRole('button', { name: 'Approve as Alice Martin' }).click();
+    await historyEntry(request.id).waitFor();
+    expect(await card(request.id).count()).toBe(0);
+    expect(await historyEntry(request.id).innerText()).toMatch(/Approved[\s\S]*Approved by Alice Martin \(1 of 1\)/);
+    expect(approvals.get(request.id)).toMatchObject({ status: 'approved', approvals: [{ approver: 'alice' }] });
+  });
+
+  it('denies a request with a reason', async () => {
+    const request = payoutRequest(400);
+    await page.goto(inboxUrl);
+    await actAs('bob');
+    const entry = card(request.id);
+    await entry.getByRole('button', { name: 'Deny…' }).click();
+    await entry.getByLabel('Reason for denying').fill('Unknown supplier <script>');
+    await entry.getByRole('button', { name: 'Confirm deny' }).click();
+    await historyEntry(request.id).waitFor();
+    expect(await historyEntry(request.id).innerText()).toContain('Denied by Bob Okafor: Unknown supplier <script>');
+    expect(approvals.get(request.id)).toMatchObject({ status: 'denied', denial: { approver: 'bob', reason: 'Unknown supplier <script>' } });
+  });
+
+  it('shows dual control progress, refuses the same approver twice, and completes with a second person', async () => {
+    const request = payoutRequest(5000, 2);
+    await page.goto(inboxUrl);
+    const entry = card(request.id);
+    await entry.waitFor();
+    expect(await entry.innerText()).toContain('Dual control');
+    expect(await entry.locator('.progress-text').textContent()).toBe('0 of 2 approvals');
+
+    await actAs('alice');
+    await entry.getByRole('button', { name: 'Approve as Alice Martin' }).click();
+    await expect.poll(() => entry.locator('.progress-text').textContent()).toBe('1 of 2 approvals');
+    expect(await entry.locator('.approved-by').textContent()).toBe('approved by Alice Martin');
+    expect(await entry.locator('progress').evaluate((bar: HTMLProgressElement) => [bar.value, bar.max])).toEqual([1, 2]);
+
+    await entry.getByRole('button', { name: 'Approve as Alice Martin' }).click();
+    const alert = entry.getByRole('alert');
+    await expect.poll(() => alert.textContent()).toMatch(/^Refused: alice already approved this request/);
+    expect(approvals.get(request.id).approvals).toHaveLength(1);
+
+    await actAs('bob');
+    await entry.getByRole('button', { name: 'Approve as Bob Okafor' }).click();
+    await historyEntry(request.id).waitFor();
+    expect(await historyEntry(request.id).innerText()).toContain('Approved by Alice Martin, Bob Okafor (2 of 2)');
+    expect(approvals.get(request.id)).toMatchObject({ status: 'approved', approvals: [{ approver: 'alice' }, { approver: 'bob' }] });
+  });
+
+  it('shows new requests and decisions made elsewhere without a reload', async () => {
+    await page.goto(inboxUrl);
+    await expect.poll(() => page.locator('#connection').textContent()).toBe('Live');
+    await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+    expect(await page.locator('#pending-empty').isVisible()).toBe(true);
+
+    const request = payoutRequest(75);
+    await card(request.id).waitFor({ timeout: 5000 });
+    expect(await page.locator('#pending-count').textContent()).toBe('1');
+    await approvals.deny(request.id, 'carol', 'decided in the terminal');
+    await historyEntry(request.id).waitFor({ timeout: 5000 });
+    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+  });
+
+  it('falls back to polling when the live stream is unavailable', async () => {
+    await page.route('**/inbox/api/events', (route) => route.abort());
+    await page.goto(inboxUrl);
+    await expect.poll(() => page.locator('#connection').textContent()).toMatch(/^Reconnecting/);
+    const request = payoutRequest(60);
+    await card(request.id).waitFor({ timeout: 5000 });
+  });
+
+  it('moves a request that runs out of time to the history as expired', async () => {
+    const request = approvals.add({ bindingMessage: 'Rotate key treasury-signing-1', ttl: 2, requiredApprovals: 2, authorizationDetails: [{ type: 'agent_action', tool: 'rotate_signing_key', args_sha256: 'h', keyId: 'treasury-signing-1' }] });
+    await page.goto(inboxUrl);
+    await card(request.id).waitFor();
+    expect(await card(request.id).innerText()).toContain('treasury-signing-1');
+    await historyEntry(request.id).waitFor({ timeout: 5000 });
+    expect(await historyEntry(request.id).innerText()).toMatch(/Expired[\s\S]*Expired with 0 of 2 approvals/);
+  });
+
+  it('looks right (screenshot to /tmp/inbox.png)', async () => {
+    const done = payoutRequest(120);
+    await approvals.approve(done.id, 'alice');
+    const refused = payoutRequest(9800, 2, 'Pay 9800 EUR to Quick Cash Ltd');
+    await approvals.deny(refused.id, 'bob', 'Recipient not on the vendor list');
+    payoutRequest(250);
+    const dual = payoutRequest(4200, 2, 'Pay 4200 EUR to Northwind Logistics (invoice 2026-131)');
+    await approvals.approve(dual.id, 'alice');
+    approvals.add({
+      bindingMessage: 'Rotate signing key treasury-signing-1 (quarterly rotation)',
+      clientId: 'ops-agent',
+      loginHint: 'carol',
+      scope: 'openid admin:keys',
+      requiredApprovals: 2,
+      authorizationDetails: [{ type: 'agent_action', tool: 'rotate_signing_key', args_sha256: 'u4vG8m2sJ0cZbQ1yX7kT3pW9nR5eH6aL0dF2gC8iV1o', keyId: 'treasury-signing-1' }],
+    });
+    await page.goto(inboxUrl);
+    await page.locator('article').nth(2).waitFor();
+    await actAs('bob');
+    await page.screenshot({ path: '/tmp/inbox.png', fullPage: true });
+    expect(await page.locator('article').count()).toBe(3);
+    expect(await page.locator('#history li').count()).toBe(2);
+  });
+});

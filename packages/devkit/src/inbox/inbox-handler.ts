@@ -1,0 +1,173 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { DevApprovals } from '../approvals/types.js';
+import { DevkitError } from '../errors.js';
+import { renderInboxPage } from './inbox-page.js';
+import { checkHost, checkSameOrigin, InboxRequestRefused, LOOPBACK_HOSTS, readJson } from './request-guard.js';
+
+/** Options of {@link createInboxHandler}. */
+export interface InboxHandlerOptions {
+  /** Where the page lives; the JSON API is under `${basePath}/api`. Default `/inbox`. */
+  basePath?: string;
+  /** How often the page polls when its live stream is down, milliseconds (default 3000). */
+  pollInterval?: number;
+  /** Comment lines sent on the live stream to keep it open, milliseconds (default 15000). */
+  heartbeatInterval?: number;
+  /** `Host` names the inbox answers on (any port). Default: 127.0.0.1, localhost, [::1]. */
+  allowedHosts?: readonly string[];
+}
+
+/** A request handler for a node:http server: returns false when the request is not the inbox's. */
+export interface InboxHandler {
+  (request: IncomingMessage, response: ServerResponse): boolean;
+  /** Ends every open live stream (call before closing the server). */
+  close(): void;
+}
+
+const approveBody = z.strictObject({ approver: z.string().min(1).max(64) });
+const denyBody = z.strictObject({ approver: z.string().min(1).max(64), reason: z.string().max(1000).optional() });
+const approvalAction = /^\/approvals\/([A-Za-z0-9_-]{1,128})\/(approve|deny)$/;
+
+/**
+ * Creates the approval inbox: `GET /inbox` (the page) and a JSON API under `/inbox/api`:
+ * `GET approvals`, `GET approvers`, `POST approvals/:id/approve` `{ approver }`,
+ * `POST approvals/:id/deny` `{ approver, reason? }`, and `GET events` (Server-Sent Events, one
+ * `approval` event per change). Refusals from the registry keep their {@link DevkitError} status
+ * and answer `{ error, error_description }`; POSTs are guarded against CSRF and every route
+ * against DNS rebinding.
+ *
+ * @example
+ * ```ts
+ * const inbox = createInboxHandler(stack.approvals);
+ * createServer((request, response) => inbox(request, response) || provider.callback()(request, response));
+ * ```
+ * @see https://html.spec.whatwg.org/multipage/server-sent-events.html
+ */
+export function createInboxHandler(approvals: DevApprovals, options: InboxHandlerOptions = {}): InboxHandler {
+  const basePath = (options.basePath ?? '/inbox').replace(/\/+$/, '');
+  const apiPath = `${basePath}/api`;
+  const allowedHosts = options.allowedHosts ?? LOOPBACK_HOSTS;
+  const streams = new Set<() => void>();
+
+  async function route(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
+    checkHost(request, allowedHosts);
+    const method = request.method ?? 'GET';
+    if (path === basePath || path === `${basePath}/`) {
+      if (method !== 'GET' && method !== 'HEAD') return sendJson(response, 405, refusal('invalid_request', 'method not allowed'), { Allow: 'GET, HEAD' });
+      return sendPage(response, method === 'HEAD', options.pollInterval ?? 3000, basePath);
+    }
+    const apiRoute = path.slice(apiPath.length);
+    if (method === 'GET' && apiRoute === '/approvals') return sendJson(response, 200, { approvals: approvals.list(), now: new Date().toISOString() });
+    if (method === 'GET' && apiRoute === '/approvers') return sendJson(response, 200, { approvers: approvals.approvers() });
+    if (method === 'GET' && apiRoute === '/events') return openStream(request, response);
+    const action = approvalAction.exec(apiRoute);
+    if (action !== null && method === 'POST') {
+      checkSameOrigin(request);
+      const [, id, verb] = action as unknown as [string, string, 'approve' | 'deny'];
+      const body = await readJson(request);
+      if (verb === 'approve') {
+        const { approver } = parseBody(approveBody, body);
+        return sendJson(response, 200, { approval: await approvals.approve(id, approver) });
+      }
+      const { approver, reason } = parseBody(denyBody, body);
+      return sendJson(response, 200, { approval: await approvals.deny(id, approver, reason) });
+    }
+    sendJson(response, 404, refusal('not_found', 'no such inbox resource'));
+  }
+
+  function openStream(request: IncomingMessage, response: ServerResponse): void {
+    response.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    response.write('retry: 2000\n\n');
+    const unsubscribe = approvals.subscribe((view) => {
+      // JSON.stringify escapes CR and LF, so one view is always one `data:` line.
+      response.write(`event: approval\ndata: ${JSON.stringify(view)}\n\n`);
+    });
+    const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), options.heartbeatInterval ?? 15_000);
+    heartbeat.unref();
+    const end = () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+      streams.delete(end);
+      if (!response.writableEnded) response.end();
+    };
+    streams.add(end);
+    request.on('close', end);
+    response.on('error', end);
+  }
+
+  const handler = ((request: IncomingMessage, response: ServerResponse): boolean => {
+    const path = pathOf(request.url);
+    if (path === undefined || !(path === basePath || path === `${basePath}/` || path.startsWith(`${apiPath}/`))) return false;
+    route(request, response, path).catch((error: unknown) => {
+      request.resume();
+      if (response.headersSent) return void response.destroy();
+      if (error instanceof DevkitError) return sendJson(response, error.status, refusal(error.code, error.message));
+      if (error instanceof InboxRequestRefused) return sendJson(response, error.status, refusal('not_allowed', error.message));
+      sendJson(response, 500, refusal('server_error', 'the inbox failed to handle the request'));
+    });
+    return true;
+  }) as InboxHandler;
+  handler.close = () => {
+    for (const end of [...streams]) end();
+  };
+  return handler;
+}
+
+function pathOf(url: string | undefined): string | undefined {
+  if (url === undefined || !url.startsWith('/')) return undefined;
+  const end = url.search(/[?#]/);
+  return end === -1 ? url : url.slice(0, end);
+}
+
+function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`);
+  throw new DevkitError('invalid_request', `invalid request body (${problems.join('; ')})`);
+}
+
+function refusal(error: string, description: string): { error: string; error_description: string } {
+  return { error, error_description: description };
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    ...headers,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  response.end(text);
+}
+
+function sendPage(response: ServerResponse, headOnly: boolean, pollInterval: number, basePath: string): void {
+  const nonce = randomBytes(16).toString('base64');
+  const html = renderInboxPage({ nonce, basePath, pollInterval });
+  response.writeHead(200, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': Buffer.byteLength(html),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'X-Frame-Options': 'DENY',
+    'Content-Security-Policy': [
+      "default-src 'none'",
+      `script-src 'nonce-${nonce}'`,
+      `style-src 'nonce-${nonce}'`,
+      "connect-src 'self'",
+      "img-src 'self' data:",
+      "base-uri 'none'",
+      "form-action 'none'",
+      "frame-ancestors 'none'",
+    ].join('; '),
+  });
+  response.end(headOnly ? undefined : html);
+}

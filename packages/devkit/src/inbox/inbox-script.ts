@@ -1,0 +1,366 @@
+/**
+ * The inbox page's script (inline, under the page's CSP nonce). It loads requests from the JSON
+ * API, keeps them current through Server-Sent Events (polling while the stream is down), and builds
+ * every element with `textContent`: binding messages and other agent-supplied strings are never
+ * parsed as HTML.
+ */
+export const inboxScript = String.raw`
+(() => {
+  'use strict';
+  const body = document.body;
+  const api = body.dataset.basePath + '/api';
+  const pollInterval = Number(body.dataset.pollInterval) || 3000;
+  const csrfHeader = body.dataset.csrfHeader;
+  const select = document.getElementById('approver');
+  const pendingList = document.getElementById('pending');
+  const historyList = document.getElementById('history');
+  const connection = document.getElementById('connection');
+  const pageError = document.getElementById('page-error');
+  const announcer = document.getElementById('announcer');
+
+  const approvals = new Map();
+  const cards = new Map();
+  const historyItems = new Map();
+  let approvers = [];
+  let clockOffset = 0;
+  let live = false;
+  let nextDomId = 0;
+
+  const serverNow = () => Date.now() + clockOffset;
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = String(text);
+    return node;
+  }
+
+  function approverName(id) {
+    const known = approvers.find((approver) => approver.id === id);
+    return known ? known.name : id;
+  }
+
+  function words(name) {
+    const spaced = String(name).replace(/_/g, ' ').replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+    return spaced.charAt(0).toUpperCase() + spaced.slice(1);
+  }
+
+  function display(value) {
+    return typeof value === 'string' ? value : JSON.stringify(value);
+  }
+
+  function amountText(summary) {
+    if (typeof summary.amount !== 'number') return display(summary.amount) + (summary.currency ? ' ' + display(summary.currency) : '');
+    const amount = summary.amount.toLocaleString('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    return summary.currency ? amount + ' ' + display(summary.currency) : amount;
+  }
+
+  function isPending(view) {
+    return view.status === 'pending' && Date.parse(view.expiresAt) > serverNow();
+  }
+
+  function shownStatus(view) {
+    return view.status === 'pending' ? 'expired' : view.status;
+  }
+
+  // A decision never goes back to pending and approvals never shrink: ignore stale copies.
+  function rank(view) {
+    return view.status === 'pending' ? view.approvals.length : 1000;
+  }
+
+  function upsert(view) {
+    const known = approvals.get(view.id);
+    if (known && rank(known) > rank(view)) return;
+    if (!known && view.status === 'pending') announce('New request from ' + view.clientId + ': ' + view.bindingMessage);
+    approvals.set(view.id, view);
+  }
+
+  function announce(text) {
+    announcer.textContent = text;
+  }
+
+  function formatLeft(milliseconds) {
+    const total = Math.max(0, Math.ceil(milliseconds / 1000));
+    const hours = Math.floor(total / 3600);
+    const minutes = Math.floor((total % 3600) / 60);
+    const seconds = String(total % 60).padStart(2, '0');
+    return hours > 0 ? hours + ':' + String(minutes).padStart(2, '0') + ':' + seconds : minutes + ':' + seconds;
+  }
+
+  function facts(view) {
+    const list = element('dl', 'facts');
+    const add = (label, value, asCode) => {
+      list.append(element('dt', '', label));
+      const cell = element('dd');
+      if (asCode) cell.append(element('code', '', value));
+      else cell.textContent = value;
+      list.append(cell);
+      return cell;
+    };
+    add('Agent', view.clientId, true);
+    if (view.tool) add('Tool', view.tool, true);
+    const summary = view.summary || {};
+    if (summary.amount !== undefined) add('Amount', amountText(summary));
+    for (const [name, value] of Object.entries(summary)) {
+      if (name === 'amount' || name === 'currency') continue;
+      add(name === 'keyId' ? 'Key id' : words(name), display(value));
+    }
+    add('Addressed to', approverName(view.loginHint));
+    if (view.argsSha256) add('Arguments hash', view.argsSha256, true).title = 'SHA-256 of the RFC 8785 canonical arguments';
+    const left = add('Time left', '');
+    left.className = 'time-left';
+    return { list, left };
+  }
+
+  function createCard(view) {
+    const domId = 'request-' + nextDomId++;
+    const root = element('article', 'card' + (view.requiredApprovals > 1 ? ' dual' : ''));
+    root.dataset.approvalId = view.id;
+    root.setAttribute('aria-labelledby', domId + '-message');
+
+    const head = element('div', 'card-head');
+    const message = element('h3', 'binding', view.bindingMessage);
+    message.id = domId + '-message';
+    head.append(message);
+    if (view.requiredApprovals > 1) head.append(element('span', 'badge dual', 'Dual control'));
+    root.append(head);
+
+    const { list, left } = facts(view);
+    root.append(list);
+
+    const progress = element('div', 'progress');
+    const bar = element('progress');
+    bar.max = view.requiredApprovals;
+    bar.setAttribute('aria-labelledby', domId + '-progress');
+    const progressText = element('span', 'progress-text');
+    progressText.id = domId + '-progress';
+    const approvedBy = element('span', 'approved-by');
+    progress.append(bar, progressText, approvedBy);
+    root.append(progress);
+
+    const actions = element('div', 'actions');
+    const approve = element('button', 'approve');
+    approve.type = 'button';
+    const denyToggle = element('button', 'deny', 'Deny…');
+    denyToggle.type = 'button';
+    actions.append(approve, denyToggle);
+    root.append(actions);
+
+    const denyForm = element('form', 'deny-form');
+    denyForm.hidden = true;
+    const reasonLabel = element('label', '', 'Reason for denying');
+    reasonLabel.htmlFor = domId + '-reason';
+    const reason = element('input');
+    reason.type = 'text';
+    reason.id = domId + '-reason';
+    reason.name = 'reason';
+    reason.required = true;
+    reason.maxLength = 200;
+    reason.autocomplete = 'off';
+    const confirmDeny = element('button', 'deny', 'Confirm deny');
+    confirmDeny.type = 'submit';
+    const cancel = element('button', 'secondary', 'Cancel');
+    cancel.type = 'button';
+    denyForm.append(reasonLabel, reason, confirmDeny, cancel);
+    root.append(denyForm);
+
+    const error = element('p', 'error');
+    error.setAttribute('role', 'alert');
+    root.append(error);
+
+    const card = { root, left, bar, progressText, approvedBy, approve, denyToggle, denyForm, reason, confirmDeny, error };
+    approve.addEventListener('click', () => decide(card, view.id, 'approve', { approver: select.value }));
+    denyToggle.addEventListener('click', () => {
+      denyForm.hidden = false;
+      reason.focus();
+    });
+    cancel.addEventListener('click', () => {
+      denyForm.hidden = true;
+      reason.value = '';
+    });
+    denyForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      decide(card, view.id, 'deny', { approver: select.value, reason: reason.value.trim() });
+    });
+    return card;
+  }
+
+  function updateCard(card, view) {
+    const count = view.approvals.length;
+    card.bar.value = count;
+    card.progressText.textContent = count + ' of ' + view.requiredApprovals + ' approval' + (view.requiredApprovals === 1 ? '' : 's');
+    card.approvedBy.textContent = count === 0 ? 'no approvals yet' : 'approved by ' + view.approvals.map((decision) => approverName(decision.approver)).join(', ');
+    card.approve.textContent = 'Approve as ' + approverName(select.value);
+    tick(card, view);
+  }
+
+  function tick(card, view) {
+    const left = Date.parse(view.expiresAt) - serverNow();
+    card.left.textContent = formatLeft(left);
+    card.left.classList.toggle('soon', left < 30000);
+  }
+
+  function historyItem(view) {
+    const item = element('li');
+    item.dataset.approvalId = view.id;
+    const status = shownStatus(view);
+    item.append(element('span', 'badge ' + status, words(status)));
+    item.append(element('span', 'history-message', view.bindingMessage));
+    const meta = [view.clientId];
+    if (view.tool) meta.push(view.tool);
+    if (view.summary && view.summary.amount !== undefined) meta.push(amountText(view.summary));
+    if (view.summary && view.summary.keyId !== undefined) meta.push('key ' + display(view.summary.keyId));
+    item.append(element('span', 'history-meta', meta.join(' · ')));
+    let decision;
+    const names = view.approvals.map((entry) => approverName(entry.approver)).join(', ');
+    if (status === 'approved') decision = 'Approved by ' + names + ' (' + view.approvals.length + ' of ' + view.requiredApprovals + ')';
+    else if (status === 'denied' && view.denial) decision = 'Denied by ' + approverName(view.denial.approver) + (view.denial.reason ? ': ' + view.denial.reason : '');
+    else decision = 'Expired with ' + view.approvals.length + ' of ' + view.requiredApprovals + ' approvals' + (names ? ' (' + names + ')' : '');
+    const at = view.denial ? view.denial.at : view.approvals.length > 0 ? view.approvals[view.approvals.length - 1].at : view.expiresAt;
+    item.append(element('span', 'history-decision', decision + ' · ' + new Date(at).toLocaleTimeString()));
+    return item;
+  }
+
+  function placeInOrder(container, nodes) {
+    nodes.forEach((node, index) => {
+      // Move only what is out of place, so a focused reason field keeps its focus.
+      if (container.children[index] !== node) container.insertBefore(node, container.children[index] || null);
+    });
+  }
+
+  function render() {
+    const views = [...approvals.values()];
+    const pending = views.filter(isPending).sort((a, b) => Date.parse(a.expiresAt) - Date.parse(b.expiresAt));
+    const decided = views.filter((view) => !isPending(view)).sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
+
+    for (const [id, card] of cards) {
+      if (!pending.some((view) => view.id === id)) {
+        card.root.remove();
+        cards.delete(id);
+      }
+    }
+    const cardNodes = pending.map((view) => {
+      let card = cards.get(view.id);
+      if (!card) {
+        card = createCard(view);
+        cards.set(view.id, card);
+      }
+      updateCard(card, view);
+      return card.root;
+    });
+    placeInOrder(pendingList, cardNodes);
+
+    const historyNodes = decided.map((view) => {
+      const signature = view.status + '|' + view.approvals.length + '|' + shownStatus(view);
+      const known = historyItems.get(view.id);
+      if (known && known.signature === signature) return known.node;
+      const node = historyItem(view);
+      if (known) known.node.replaceWith(node);
+      historyItems.set(view.id, { node, signature });
+      return node;
+    });
+    placeInOrder(historyList, historyNodes);
+
+    document.getElementById('pending-count').textContent = String(pending.length);
+    document.getElementById('pending-empty').hidden = pending.length > 0;
+    document.getElementById('history-empty').hidden = decided.length > 0;
+  }
+
+  async function call(path, init) {
+    const response = await fetch(api + path, Object.assign({ credentials: 'same-origin', cache: 'no-store' }, init));
+    let payload;
+    try {
+      payload = await response.json();
+    } catch (error) {
+      payload = undefined;
+    }
+    if (!response.ok) {
+      const description = payload && typeof payload.error_description === 'string' ? payload.error_description : 'the server answered HTTP ' + response.status;
+      throw new Error(description);
+    }
+    return payload;
+  }
+
+  async function decide(card, id, verb, payload) {
+    const buttons = [card.approve, card.denyToggle, card.confirmDeny];
+    buttons.forEach((button) => (button.disabled = true));
+    card.error.textContent = '';
+    try {
+      const headers = { 'content-type': 'application/json' };
+      headers[csrfHeader] = '1';
+      const result = await call('/approvals/' + encodeURIComponent(id) + '/' + verb, { method: 'POST', headers, body: JSON.stringify(payload) });
+      upsert(result.approval);
+      announce((verb === 'approve' ? 'Approved' : 'Denied') + ' as ' + approverName(payload.approver));
+      render();
+    } catch (error) {
+      card.error.textContent = 'Refused: ' + error.message;
+    } finally {
+      buttons.forEach((button) => (button.disabled = false));
+    }
+  }
+
+  async function refresh() {
+    try {
+      const result = await call('/approvals');
+      clockOffset = Date.parse(result.now) - Date.now();
+      result.approvals.forEach(upsert);
+      pageError.hidden = true;
+      render();
+    } catch (error) {
+      pageError.textContent = 'Could not load the requests: ' + error.message;
+      pageError.hidden = false;
+    }
+  }
+
+  function setLive(isLive) {
+    live = isLive;
+    connection.textContent = isLive ? 'Live' : 'Reconnecting… (checking every ' + Math.round(pollInterval / 1000) + ' s)';
+    connection.classList.toggle('live', isLive);
+  }
+
+  function connect() {
+    if (typeof EventSource !== 'function') return setLive(false);
+    const events = new EventSource(api + '/events');
+    events.addEventListener('open', () => {
+      setLive(true);
+      refresh();
+    });
+    events.addEventListener('approval', (event) => {
+      upsert(JSON.parse(event.data));
+      render();
+    });
+    events.addEventListener('error', () => setLive(false));
+  }
+
+  async function start() {
+    try {
+      approvers = (await call('/approvers')).approvers;
+    } catch (error) {
+      pageError.textContent = 'Could not load the approvers: ' + error.message;
+      pageError.hidden = false;
+    }
+    select.textContent = '';
+    for (const approver of approvers) {
+      const option = element('option', '', approver.name + ' (' + approver.id + ') · ' + approver.roles.join(', '));
+      option.value = approver.id;
+      select.append(option);
+    }
+    select.disabled = approvers.length === 0;
+    select.addEventListener('change', render);
+    await refresh();
+    connect();
+    setInterval(() => {
+      if (!live) refresh();
+    }, pollInterval);
+    setInterval(() => {
+      for (const [id, card] of cards) {
+        const view = approvals.get(id);
+        if (!isPending(view)) return render();
+        tick(card, view);
+      }
+    }, 1000);
+  }
+
+  start();
+})();
+`;

@@ -1,0 +1,113 @@
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestAgent, type TestAgent } from '../authorization-server/testing/test-agent.js';
+import { startDevStack } from '../stack.js';
+import { argumentsHash } from '../tool-api/action-authorization.js';
+import type { DevStack } from '../types.js';
+import { chromiumLaunchOptions } from './testing/chromium.js';
+
+const CIBA = 'urn:openid:params:grant-type:ciba';
+let stack: DevStack;
+let browser: Browser;
+let page: Page;
+let agent: TestAgent;
+
+beforeAll(async () => {
+  stack = await startDevStack({ port: 0, toolApiPort: 0 });
+  agent = await createTestAgent('inbox-e2e-agent', { issuer: stack.issuer });
+  stack.registerAgent({ clientId: agent.clientId, jwks: agent.jwks, scopes: ['accounts:read', 'payouts:write'] });
+  browser = await chromium.launch(chromiumLaunchOptions);
+  page = await browser.newPage();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+}, 60_000);
+
+async function askForPayout(args: Record<string, unknown>, bindingMessage: string): Promise<string> {
+  const detail = { type: 'agent_action', tool: 'create_payout', args_sha256: argumentsHash(args), amount: args.amount, currency: args.currency, recipient: args.recipient };
+  const response = await agent.post(
+    `${stack.issuer}/backchannel`,
+    {
+      scope: 'openid payouts:write',
+      resource: stack.toolApiUrl,
+      login_hint: 'alice',
+      binding_message: bindingMessage,
+      authorization_details: JSON.stringify([detail]),
+    },
+    { dpop: false },
+  );
+  expect(response.status).toBe(200);
+  return response.body.auth_req_id as string;
+}
+
+const pollToken = (authReqId: string) => agent.post(`${stack.issuer}/token`, { grant_type: CIBA, auth_req_id: authReqId });
+
+async function cardFor(bindingMessage: string) {
+  const card = page.locator('article', { has: page.getByRole('heading', { name: bindingMessage, exact: true }) });
+  await card.waitFor({ timeout: 10_000 });
+  return card;
+}
+
+describe('approval inbox on the running dev stack', { timeout: 60_000 }, () => {
+  it('a CIBA payout above the threshold is approved by two people in the page, then runs exactly once on the tool API', async () => {
+    const routine = await agent.post(`${stack.issuer}/token`, { grant_type: 'client_credentials', scope: 'accounts:read', resource: stack.toolApiUrl });
+    expect(routine.status).toBe(200);
+    const accounts = await agent.call('GET', `${stack.toolApiUrl}/accounts`, routine.body.access_token);
+    expect(accounts.status).toBe(200);
+    const balanceBefore = (accounts.body.accounts as Array<{ id: string; balance: number }>).find((account) => account.id === 'acc_operating')!.balance;
+
+    await page.goto(stack.inboxUrl);
+    await expect.poll(() => page.locator('#connection').textContent()).toBe('Live');
+
+    const args = { accountId: 'acc_operating', recipient: 'Northwind Logistics', amount: 4200, currency: 'EUR', memo: 'Invoice 2026-131' };
+    const authReqId = await askForPayout(args, 'Pay 4200 EUR to Northwind Logistics');
+    const card = await cardFor('Pay 4200 EUR to Northwind Logistics');
+    expect(await card.innerText()).toContain('inbox-e2e-agent');
+    expect(await card.locator('.progress-text').textContent()).toBe('0 of 2 approvals');
+
+    await page.getByLabel('Acting as').selectOption('alice');
+    await card.getByRole('button', { name: /^Approve as Alice/ }).click();
+    await expect.poll(() => card.locator('.progress-text').textContent()).toBe('1 of 2 approvals');
+    const pending = await pollToken(authReqId);
+    expect(pending.body).toMatchObject({ error: 'authorization_pending', approvals_required: 2, approvals_received: [{ sub: 'alice' }] });
+
+    await card.getByRole('button', { name: /^Approve as Alice/ }).click();
+    await expect.poll(() => card.getByRole('alert').textContent()).toMatch(/^Refused: .*alice/);
+
+    await page.getByLabel('Acting as').selectOption('bob');
+    await card.getByRole('button', { name: /^Approve as Bob/ }).click();
+    const entry = page.locator('#history li', { hasText: 'Pay 4200 EUR to Northwind Logistics' });
+    await entry.waitFor();
+    expect(await entry.innerText()).toMatch(/Approved by Alice .*, Bob .*\(2 of 2\)/);
+
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // the server's poll interval
+    const approved = await pollToken(authReqId);
+    expect(approved.status).toBe(200);
+    const actionToken = approved.body.access_token as string;
+
+    const paid = await agent.call('POST', `${stack.toolApiUrl}/payouts`, actionToken, args);
+    expect(paid.status).toBe(201);
+    expect(paid.body).toMatchObject({ status: 'executed', amount: 4200, approvers: [{ sub: 'alice' }, { sub: 'bob' }] });
+    const again = await agent.call('POST', `${stack.toolApiUrl}/payouts`, actionToken, args);
+    expect(again.status).toBe(401);
+    expect(again.body.error).toBe('invalid_token');
+    const after = await agent.call('GET', `${stack.toolApiUrl}/accounts`, routine.body.access_token);
+    expect((after.body.accounts as Array<{ id: string; balance: number }>).find((account) => account.id === 'acc_operating')!.balance).toBe(balanceBefore - 4200);
+  });
+
+  it('a payout denied in the page with a reason is access_denied for the agent', async () => {
+    const args = { accountId: 'acc_operating', recipient: 'Quick Cash Ltd', amount: 300, currency: 'EUR' };
+    const authReqId = await askForPayout(args, 'Pay 300 EUR to Quick Cash Ltd');
+    const card = await cardFor('Pay 300 EUR to Quick Cash Ltd');
+    await page.getByLabel('Acting as').selectOption('alice');
+    await card.getByRole('button', { name: 'Deny…' }).click();
+    await card.getByLabel('Reason for denying').fill('Recipient not on the vendor list');
+    await card.getByRole('button', { name: 'Confirm deny' }).click();
+    await page.locator('#history li', { hasText: 'Recipient not on the vendor list' }).waitFor();
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const denied = await pollToken(authReqId);
+    expect(denied.status).toBe(400);
+    expect(denied.body.error).toBe('access_denied');
+  });
+});

@@ -1,0 +1,62 @@
+import type { ApprovalStore, GuardedTool } from './core.js';
+
+/** Where an earlier call of the same tool with the same arguments waits for approval. */
+export interface PendingCall {
+  approvalId: string;
+  /** The (thread-scoped) call id the guard stored it under. */
+  callId: string | undefined;
+}
+
+/**
+ * Message mode: the model learns an action awaits approval and goes on; later it calls the tool
+ * again, with a new tool call id but the same arguments. This index finds the earlier approval so
+ * that call resumes it instead of asking the human a second time. The key is the guard's own
+ * `args_sha256` of the arguments (the adapter hashes nothing itself), scoped to the thread.
+ */
+export interface PendingCallIndex {
+  /** The guard's hash of `args`, or undefined when the guard cannot bind them (invalid arguments). */
+  hashOf(args: unknown): string | undefined;
+  find(threadId: string | undefined, argsSha256: string): Promise<PendingCall | undefined>;
+  remember(threadId: string | undefined, argsSha256: string, call: PendingCall): void;
+  forget(threadId: string | undefined, argsSha256: string): void;
+}
+
+/**
+ * An in-memory index, backed by `store` (the agent's approval store) when given so that it still
+ * finds pending calls after a restart.
+ */
+export function createPendingCallIndex(guarded: GuardedTool, store?: ApprovalStore): PendingCallIndex {
+  const calls = new Map<string, PendingCall>();
+  const keyOf = (threadId: string | undefined, argsSha256: string) => `${threadId === undefined ? '' : encodeURIComponent(threadId)}/${argsSha256}`;
+  return {
+    hashOf(args) {
+      let details;
+      try {
+        details = guarded.authorizationDetails(args);
+      } catch {
+        return undefined;
+      }
+      const hash = details.find((detail) => detail.type === 'agent_action' && typeof detail.args_sha256 === 'string')?.args_sha256;
+      return typeof hash === 'string' ? hash : undefined;
+    },
+    async find(threadId, argsSha256) {
+      const known = calls.get(keyOf(threadId, argsSha256));
+      if (known !== undefined || store === undefined) return known;
+      const threadPrefix = threadId === undefined ? undefined : `${encodeURIComponent(threadId)}/`;
+      const stored = (await store.list()).find(
+        (record) =>
+          record.tool === guarded.name &&
+          record.argsSha256 === argsSha256 &&
+          (record.state === 'pending' || record.state === 'executing') &&
+          (threadPrefix === undefined || record.callId?.startsWith(threadPrefix) === true),
+      );
+      return stored === undefined ? undefined : { approvalId: stored.id, callId: stored.callId };
+    },
+    remember(threadId, argsSha256, call) {
+      calls.set(keyOf(threadId, argsSha256), call);
+    },
+    forget(threadId, argsSha256) {
+      calls.delete(keyOf(threadId, argsSha256));
+    },
+  };
+}
