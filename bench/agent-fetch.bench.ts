@@ -7,7 +7,10 @@
  *
  * Target (issue 2): `agent.fetch` keeps at least 0.8x the request rate of a plain undici request with
  * static headers. Reported against undici's `fetch` (the same API and Response) and `request`
- * (undici's fastest API), plus `agent.dispatcher()` against `request`.
+ * (undici's fastest API), plus `agent.dispatcher()` against `request`. Two more contenders split
+ * the cost: undici `fetch` with a fresh proof from the same prover and nothing else (the floor of
+ * any DPoP client: what the wrapper adds is the ratio of agent.fetch to it), and an agent with an
+ * EdDSA DPoP key.
  *
  * Run alone with `node --import tsx bench/agent-fetch.bench.ts`, or with the others via `pnpm bench`.
  */
@@ -16,6 +19,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
 import { Agent, fetch, request } from 'undici';
 import { createAgent } from '../packages/core/src/agent.js';
+import { createDpopProver } from '../packages/core/src/dpop/proof.js';
 import { createNodeSigner } from '../packages/core/src/keys/node-signer.js';
 import { compare } from './support/side-by-side.js';
 
@@ -55,7 +59,17 @@ try {
     key: createNodeSigner(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey),
     dispatcher,
   });
+  const edAgent = await createAgent({
+    issuer: origin,
+    clientId: 'bench-agent-eddsa',
+    key: createNodeSigner(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey),
+    dispatcher,
+    dpop: { alg: 'EdDSA' },
+  });
+  await edAgent.getToken({ resource: origin });
   const routed = agent.dispatcher({ resource: origin });
+  // The floor of any DPoP client: the same fetch with a fresh proof from the same kind of prover.
+  const prover = createDpopProver(createNodeSigner(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey));
   // Static headers of the same size as the agent's: a real token and a real proof, reused.
   const token = await agent.getToken({ resource: origin });
   const staticHeaders = { authorization: `DPoP ${token.accessToken}`, dpop: 'e'.repeat(560) };
@@ -64,21 +78,31 @@ try {
   const requestName = 'undici request, static headers';
   const agentFetchName = 'agent.fetch (token cache, fresh DPoP proof)';
   const agentDispatcherName = 'undici request through agent.dispatcher()';
+  const fetchProofName = 'undici fetch, fresh proof from createDpopProver';
+  const edAgentFetchName = 'agent.fetch, EdDSA DPoP key';
   await compare({
     title: 'agent.fetch against plain undici, sequential GETs to a loopback server',
     tasks: {
       [fetchName]: async () => (await fetch(url, { headers: staticHeaders, dispatcher })).arrayBuffer(),
       [requestName]: async () => (await request(url, { headers: staticHeaders, dispatcher })).body.arrayBuffer(),
+      [fetchProofName]: async () => {
+        const proof = prover.proof({ method: 'GET', url, accessToken: token.accessToken, nonce: 'nonce-1' }) as string;
+        return (await fetch(url, { headers: { authorization: staticHeaders.authorization, dpop: proof }, dispatcher })).arrayBuffer();
+      },
       [agentFetchName]: async () => (await agent.fetch(url)).arrayBuffer(),
+      [edAgentFetchName]: async () => (await edAgent.fetch(url)).arrayBuffer(),
       [agentDispatcherName]: async () => (await request(url, { dispatcher: routed })).body.arrayBuffer(),
     },
     ratios: [
       { label: 'agent.fetch rate / undici fetch rate', numerator: fetchName, denominator: agentFetchName, target: { min: 0.8 } },
+      { label: 'agent.fetch rate / undici fetch with a fresh proof rate', numerator: fetchProofName, denominator: agentFetchName },
+      { label: 'agent.fetch (EdDSA) rate / undici fetch rate', numerator: fetchName, denominator: edAgentFetchName, target: { min: 0.8 } },
       { label: 'agent.fetch rate / undici request rate', numerator: requestName, denominator: agentFetchName },
       { label: 'agent.dispatcher() rate / undici request rate', numerator: requestName, denominator: agentDispatcherName, target: { min: 0.8 } },
     ],
   });
   await agent.close();
+  await edAgent.close();
   await dispatcher.close();
 } finally {
   child.kill();

@@ -11,9 +11,13 @@ pnpm typecheck
 
 step "build (ESM + CJS + .d.ts)"
 pnpm build
+node scripts/check-dist.mjs
 
 step "tests"
 pnpm exec vitest run
 
 step "demo (unattended: approved in the devkit as alice)"
 pnpm demo --approve-as alice --port 0
+
+step "example: OpenAI tool calling (scripted model server, approved as alice)"
+pnpm exec tsx examples/openai-payout/main.ts --offline --approve-as alice

@@ -232,18 +232,18 @@ describe('@countersign/langchain with createAgent on the devkit stack', () => {
   });
 
   it('round-trips message mode: the model hears who must approve, and a later call with the same arguments pays once', async () => {
-    const tools = countersignTools(Object.values(treasuryTools()), { mode: 'message', approvalStore: agent.approvalStore });
+    const messageTools = () => countersignTools(Object.values(treasuryTools()), { mode: 'message', approvalStore: agent.approvalStore });
     const args = payout(61);
     const model = fakeModel()
       .respondWithTools([{ name: 'create_payout', args, id: 'it-msg-1' }])
       .respond(echoLastTool)
       .respondWithTools([{ name: 'create_payout', args, id: 'it-msg-2' }])
       .respond(echoLastTool);
-    const langchainAgent = createLangChainAgent({ model, tools });
+    const config = { configurable: { thread_id: 'it-message' } };
     const balance = await operatingBalance();
     const ran = executions.length;
 
-    const first = await langchainAgent.invoke({ messages: [new HumanMessage('pay 61')] });
+    const first = await createLangChainAgent({ model, tools: messageTools() }).invoke({ messages: [new HumanMessage('pay 61')] }, config);
     expect(interruptsOf(first)).toEqual([]);
     const pending = toolMessages(first.messages).at(-1)!;
     expect(pending.artifact).toMatchObject({ kind: 'countersign.approval_pending', toolCallId: 'it-msg-1', approver: 'alice' });
@@ -253,7 +253,8 @@ describe('@countersign/langchain with createAgent on the devkit stack', () => {
 
     await stack.approvals.approve(request.id, 'alice');
     await pollInterval();
-    const second = await langchainAgent.invoke({ messages: [...first.messages, new HumanMessage('is it paid now?')] });
+    // Fresh tools, as after a restart: the pending call is found in the agent's approval store.
+    const second = await createLangChainAgent({ model, tools: messageTools() }).invoke({ messages: [...first.messages, new HumanMessage('is it paid now?')] }, config);
     const done = toolMessages(second.messages).at(-1)!;
     expect(done.tool_call_id).toBe('it-msg-2');
     expect(done.artifact).toMatchObject({ kind: 'countersign.done', approvalId: (pending.artifact as ApprovalInterrupt).approvalId });
@@ -261,6 +262,7 @@ describe('@countersign/langchain with createAgent on the devkit stack', () => {
     expect(executions.length).toBe(ran + 1);
     expect(await operatingBalance()).toBe(balance - 61);
   });
+
   it('tells the model how far dual control has got, and pays once both approvers said yes', async () => {
     const tools = countersignTools([treasuryTools().createPayout], { mode: 'message' });
     const args = payout(2500, 'Umbrella Corp');

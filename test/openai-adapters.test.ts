@@ -185,7 +185,7 @@ describe('Chat Completions on the devkit stack', () => {
 });
 
 describe('Responses API on the devkit stack', () => {
-  it('waits, executes once after approval, and answers with function_call_output for the same call_id', async () => {
+  it('waits, executes once after approval (even resumed twice at once), and answers with function_call_output for the same call_id', async () => {
     const tools = createResponsesTools([listAccounts, createPayout]);
     const startBalance = await balance('acc_operating');
     model.script({ toolCalls: [{ id: 'call_r', name: 'create_payout', arguments: payout(40) }] });
@@ -194,8 +194,10 @@ describe('Responses API on the devkit stack', () => {
     const outputs = await tools.handle(response.output);
     expect(outputs).toEqual([{ type: 'function_call_output', call_id: 'call_r', output: expect.stringContaining('approval_pending') }]);
     await stack.approvals.approve(devkitRequest(tools.pendingCalls()[0]!.argsSha256).id, 'alice');
-    const finals = await tools.resume({ wait: true });
+    // Two resumes at once (a double click, two workers): one payout, the same answer.
+    const [finals, twin] = await Promise.all([tools.resume({ wait: true }), tools.resume({ wait: true })]);
     expect(finals.map((final) => [final.call_id, content(final.output).status])).toEqual([['call_r', 'done']]);
+    expect(twin.map((final) => final.output)).toEqual(finals.map((final) => final.output));
 
     model.script({ text: 'Paid.' });
     await openai.responses.create({ model: 'gpt-test', previous_response_id: response.id, input: finals, tools: tools.definitions });

@@ -9,7 +9,7 @@
  *
  * Usage: pnpm demo [--approve-as alice] [--amount 250] [--port 4000]
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,6 +22,7 @@ import {
   jsonlAuditSink,
   verifyAuditTrail,
   type ToolOutcome,
+  type TrailRecord,
 } from '@countersign/core';
 import { startDevStack } from '@countersign/devkit';
 
@@ -158,14 +159,30 @@ try {
 
   // 4. Evidence: the hash-chained, signed trail, verified with the agent's public keys.
   await agent.close();
-  const report = await verifyAuditTrail(auditPath, { jwks: await keys.jwks() });
+  const jwks = await keys.jwks();
+  const jwksPath = join(stateDir, 'payout-agent.jwks.json');
+  await writeFile(jwksPath, `${JSON.stringify(jwks, null, 2)}\n`);
+  const report = await verifyAuditTrail(auditPath, { jwks });
   say();
   say(bold('evidence'));
+  for (const line of (await readFile(auditPath, 'utf8')).trim().split('\n')) say(`  ${describeRecord(JSON.parse(line) as TrailRecord)}`);
   if (!report.ok) throw new Error(`audit trail failed verification at line ${report.line}: ${report.reason}`);
-  say(`  ${auditPath}: ${report.records} records, ${report.checkpoints} signed checkpoints, chain intact`);
-  say(`  verify it yourself: pnpm countersign audit verify ${auditPath} --jwks <(jwks)`);
+  say(`  ${report.records} records, ${report.checkpoints} signed checkpoint(s), hash chain and signatures verified`);
+  say(`  verify it yourself: pnpm countersign audit verify ${auditPath} --jwks ${jwksPath}`);
 } finally {
   await stack.close();
+}
+
+function describeRecord(record: TrailRecord): string {
+  if (record.kind === 'checkpoint') return `#${record.seq} checkpoint signed by ${record.checkpoint.kid}`;
+  const { event, tool, scope, argsSha256, approvers, outcome } = record.event;
+  const parts = [`#${record.seq} ${event}`];
+  if (tool) parts.push(`tool=${tool}`);
+  if (scope) parts.push(`scope="${scope}"`);
+  if (argsSha256) parts.push(`args=${argsSha256.slice(0, 12)}…`);
+  if (approvers?.length) parts.push(`approvers=${approvers.map((approver) => approver.subject).join('+')}`);
+  if (outcome) parts.push(`outcome=${outcome}`);
+  return parts.join('  ');
 }
 
 async function askInTerminal(requestId: string): Promise<void> {

@@ -51,6 +51,8 @@ export type { AuthenticationChallenge } from './lib/www-authenticate.js';
 // Approvals
 export { memoryApprovalStore } from './approvals/memory-approval-store.js';
 export { fileApprovalStore } from './approvals/file-approval-store.js';
+export { MalformedApprovalError, ApprovalTokenUnavailableError } from './approvals/errors.js';
+export { validateBindingMessage, MAX_BINDING_MESSAGE_LENGTH } from './approvals/binding-message.js';
 export type {
   ApprovalRequest,
   ApprovalStatus,
@@ -64,6 +66,7 @@ export type {
 
 // Tool guard
 export { guardTool } from './tools/guard-tool.js';
+export { ToolExecutionError, ToolCallInProgressError, StoredToolError } from './tools/errors.js';
 export { AGENT_ACTION_TYPE, argumentsSha256, actionAuthorizationDetails } from './tools/action-binding.js';
 export type {
   RiskTier,

@@ -1,4 +1,4 @@
-import type { ApprovalProgress, ToolApprovalPending } from './core.js';
+import type { ApprovalProgress, ToolApprovalPending } from '@countersign/core';
 
 /** `kind` of the interrupt value (and ToolMessage artifact) of a call waiting for approval. */
 export const approvalPendingKind = 'countersign.approval_pending';

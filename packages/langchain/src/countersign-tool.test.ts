@@ -272,6 +272,17 @@ describe('invalid arguments from the model', () => {
   });
 });
 
+describe('countersignMiddleware', () => {
+  it('registers tools with the agent', async () => {
+    const accounts = fakeAccountsTool();
+    const model = fakeModel().respondWithTools([{ name: 'list_accounts', args: {}, id: 'mw-read-1' }]).respond(echoLastTool);
+    const agent = createAgent({ model, middleware: [countersignMiddleware({ tools: [countersignTool(accounts)] })] });
+    const result = await agent.invoke({ messages: [new HumanMessage('balances?')] });
+    expect(toolMessages(result.messages)[0]?.artifact).toMatchObject({ kind: 'countersign.done', tool: 'list_accounts' });
+    expect(accounts.executions).toBe(1);
+  });
+});
+
 describe('countersignTool options', () => {
   it('refuses an unknown mode', () => {
     const { tool: payout } = fakePayoutTool();

@@ -3,7 +3,7 @@ import { ToolMessage } from '@langchain/core/messages';
 import type { RunnableConfig } from '@langchain/core/runnables';
 import { tool, type DynamicStructuredTool } from '@langchain/core/tools';
 import { interrupt } from '@langchain/langgraph';
-import type { ApprovalStore, GuardedTool, InvokeOptions, ToolOutcome } from './core.js';
+import type { ApprovalStore, GuardedTool, InvokeOptions, ToolOutcome } from '@countersign/core';
 import { approvalInterrupt } from './approval-interrupt.js';
 import { MissingCheckpointerError } from './errors.js';
 import { hasCheckpointer, isInsideGraph, scopedCallId, threadIdOf } from './graph-config.js';
@@ -25,8 +25,9 @@ export interface CountersignToolOptions {
    */
   mode?: ApprovalMode | undefined;
   /**
-   * Message mode: the agent's approval store (`agent.approvalStore`), so that a later call finds
-   * its pending approval after a process restart too. Default: this process's memory.
+   * Message mode: the agent's approval store (`agent.approvalStore`), so that a later call in the
+   * same thread (`configurable.thread_id`) finds its pending approval after a process restart too.
+   * Default: this process's memory.
    */
   approvalStore?: ApprovalStore | undefined;
 }
@@ -108,7 +109,7 @@ export function countersignTool<Schema extends ZodType, Result>(
  * ```
  */
 export function countersignTools(
-  guarded: ReadonlyArray<GuardedTool<ZodType, any>>,
+  guarded: ReadonlyArray<GuardedTool<ZodType, unknown>>,
   options: CountersignToolOptions = {},
 ): CountersignLangChainTool[] {
   return guarded.map((one) => countersignTool(one, options) as unknown as CountersignLangChainTool);

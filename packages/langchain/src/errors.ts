@@ -1,4 +1,4 @@
-import { CountersignError } from './core.js';
+import { CountersignError } from '@countersign/core';
 
 /**
  * A guarded tool in `interrupt` mode was called where LangGraph cannot pause and resume it: outside

@@ -3,7 +3,7 @@ import type { ToolCall } from '@langchain/core/messages/tool';
 import type { StructuredToolInterface } from '@langchain/core/tools';
 import { isGraphBubbleUp } from '@langchain/langgraph';
 import type { AgentMiddleware } from 'langchain';
-import { CountersignError } from './core.js';
+import { CountersignError } from '@countersign/core';
 
 // The brand createMiddleware() sets (Symbol.for, so no runtime import of `langchain` is needed).
 const middlewareBrand = Symbol.for('AgentMiddleware');
@@ -47,13 +47,17 @@ export function countersignMiddleware(options: CountersignMiddlewareOptions = {}
         return await handler(request);
       } catch (error) {
         // Interrupts must reach LangGraph; LangChain formats invalid tool input itself.
-        if (isGraphBubbleUp(error as Error) || isToolInvocationError(error)) throw error;
+        if (isBubbleUp(error) || isToolInvocationError(error)) throw error;
         if (isSetupError(error)) throw error;
         return errorToolMessage(error, request.toolCall);
       }
     },
   };
   return middleware as unknown as AgentMiddleware;
+}
+
+function isBubbleUp(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && isGraphBubbleUp(error as Error);
 }
 
 function isToolInvocationError(error: unknown): boolean {

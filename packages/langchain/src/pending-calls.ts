@@ -1,4 +1,4 @@
-import type { ApprovalStore, GuardedTool } from './core.js';
+import type { ApprovalStore, GuardedTool } from '@countersign/core';
 
 /** Where an earlier call of the same tool with the same arguments waits for approval. */
 export interface PendingCall {
@@ -23,7 +23,7 @@ export interface PendingCallIndex {
 
 /**
  * An in-memory index, backed by `store` (the agent's approval store) when given so that it still
- * finds pending calls after a restart.
+ * finds a thread's pending calls after a restart.
  */
 export function createPendingCallIndex(guarded: GuardedTool, store?: ApprovalStore): PendingCallIndex {
   const calls = new Map<string, PendingCall>();
@@ -41,14 +41,16 @@ export function createPendingCallIndex(guarded: GuardedTool, store?: ApprovalSto
     },
     async find(threadId, argsSha256) {
       const known = calls.get(keyOf(threadId, argsSha256));
-      if (known !== undefined || store === undefined) return known;
-      const threadPrefix = threadId === undefined ? undefined : `${encodeURIComponent(threadId)}/`;
+      // The store is searched per thread only: a call outside any thread never takes over a
+      // pending call of a conversation it does not belong to.
+      if (known !== undefined || store === undefined || threadId === undefined) return known;
+      const threadPrefix = `${encodeURIComponent(threadId)}/`;
       const stored = (await store.list()).find(
         (record) =>
           record.tool === guarded.name &&
           record.argsSha256 === argsSha256 &&
           (record.state === 'pending' || record.state === 'executing') &&
-          (threadPrefix === undefined || record.callId?.startsWith(threadPrefix) === true),
+          record.callId?.startsWith(threadPrefix) === true,
       );
       return stored === undefined ? undefined : { approvalId: stored.id, callId: stored.callId };
     },

@@ -1,7 +1,7 @@
 import type { RunnableConfig } from '@langchain/core/runnables';
 import { Command } from '@langchain/langgraph';
-import { ApprovalExpiredError, ConfigurationError, CountersignError } from './core.js';
-import type { GuardedTool, ToolOutcome } from './core.js';
+import { ApprovalExpiredError, ConfigurationError, CountersignError } from '@countersign/core';
+import type { GuardedTool, ToolOutcome } from '@countersign/core';
 import { approvalDecidedKind, isApprovalInterrupt, type ApprovalDecision, type ApprovalDecisionStatus, type ApprovalInterrupt } from './approval-interrupt.js';
 import { guardedToolOf } from './countersign-tool.js';
 import { scopedCallId, threadIdOf } from './graph-config.js';
@@ -14,7 +14,6 @@ export interface InterruptibleGraph<State = unknown> {
     tasks: ReadonlyArray<{ interrupts: ReadonlyArray<{ id?: string | undefined; value?: unknown }> }>;
   }>;
   // `any`: a resume Command suits every graph, whatever its state and node names.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   invoke(input: Command<unknown, any, any>, config: RunnableConfig): Promise<State>;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ArgumentsChangedError, InvalidArgumentsError } from './core.js';
+import { ArgumentsChangedError, InvalidArgumentsError } from '@countersign/core';
 import { toolMessageFields } from './tool-messages.js';
 
 const pending = {

@@ -1,5 +1,5 @@
-import { CountersignError } from './core.js';
-import type { ToolOutcome } from './core.js';
+import { CountersignError } from '@countersign/core';
+import type { ToolOutcome } from '@countersign/core';
 import { approvalInterrupt, type ApprovalInterrupt } from './approval-interrupt.js';
 
 /** Artifact of the ToolMessage of a call that ran. */

@@ -58,6 +58,17 @@ describe('PendingApproval.poll', () => {
     expect(server.tokenRequests).toHaveLength(1);
   });
 
+  it('lets a poll in flight decide, even when the expiry passes meanwhile', async () => {
+    const { pending, server, clock, request } = await started({ interval: 1, expiresIn: 10 });
+    server.approve(request, 'alice');
+    clock.advance(1_000);
+    const first = pending.poll();
+    clock.advance(20_000);
+    expect(await pending.poll()).toBe('approved');
+    expect(await first).toBe('approved');
+    expect(server.tokenRequests).toHaveLength(1);
+  });
+
   it('adds 5 seconds to the interval on slow_down, from then on', async () => {
     const { pending, server, clock, request } = await started({ interval: 2 });
     // A poll the server considers too early (its view: 2 s since the last poll not elapsed).

@@ -86,12 +86,13 @@ class PendingApprovalHandle implements PendingApproval {
   poll(options?: { signal?: AbortSignal }): Promise<ApprovalStatus> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     if (this.#state.status !== 'pending') return Promise.resolve(this.#state.status);
+    // A poll already on its way decides first: its answer may be the approval.
+    if (this.#inFlight !== undefined) return this.#inFlight;
     const now = this.#context.clock();
     if (now >= this.#state.expiresAt) {
       this.#settleExpired();
       return Promise.resolve(this.#state.status);
     }
-    if (this.#inFlight !== undefined) return this.#inFlight;
     if (now < this.#state.nextPollAt) return Promise.resolve(this.#state.status);
     this.#inFlight = this.#pollOnce(options?.signal).finally(() => {
       this.#inFlight = undefined;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConfigurationError } from '../errors.js';
 import type { AuthorizationDetail } from '../types.js';
 import { validateBindingMessage } from './binding-message.js';
-import { findNonJson } from './plain-json.js';
+import { findNonJson } from '../lib/plain-json.js';
 import { processBackchannelResponse } from './ciba-responses.js';
 import { approvalAuditFields, createPendingApproval, DEFAULT_POLL_INTERVAL, describeError } from './pending-approval.js';
 import { parseSerializedApproval } from './serialized-approval.js';

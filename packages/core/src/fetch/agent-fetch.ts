@@ -1,13 +1,17 @@
-import { fetch as undiciFetch, Headers, type Dispatcher, type RequestInit as UndiciRequestInit } from 'undici';
+import { fetch as undiciFetch, type Dispatcher, type RequestInit as UndiciRequestInit } from 'undici';
 import type { DpopNonceCache } from '../dpop/nonce-cache.js';
 import type { DpopProver } from '../dpop/proof.js';
 import { InsecureEndpointError } from '../errors.js';
 import { worthCorrecting, type SkewClock } from '../lib/clock-skew.js';
 import { isReplayable, toReplayableBody } from '../lib/replayable-body.js';
+import { toHeaderRecord } from '../lib/request-headers.js';
 import { isLoopbackHost, redact } from '../lib/secure-endpoint.js';
 import type { TokenCache } from '../tokens/token-cache.js';
 import type { AccessToken, AgentFetchInit } from '../types.js';
 import { classifyChallenge } from './resource-challenge.js';
+
+/** Request headers the agent sets itself; a caller's values for them are dropped. */
+const replaced = new Set(['authorization', 'dpop']);
 
 /** What {@link createAgentFetch} needs from its agent. */
 export interface AgentFetchContext {
@@ -69,7 +73,7 @@ export function createAgentFetch(context: AgentFetchContext): (input: string | U
     const body = isReplayable(rawBody) ? rawBody : await toReplayableBody(rawBody);
     const target = { resource: resource ?? url.origin, scope, signal: init.signal ?? undefined };
     let token: AccessToken = explicitToken ?? tokens.peek(target) ?? (await tokens.get(target));
-    const headers = new Headers(rawHeaders as ConstructorParameters<typeof Headers>[0]);
+    const headers = toHeaderRecord(rawHeaders, replaced);
     const requestInit = {
       // A proof is bound to one URL (htu): a followed redirect could only fail, so by default the
       // 3xx response is returned as it is.
@@ -87,8 +91,8 @@ export function createAgentFetch(context: AgentFetchContext): (input: string | U
     for (;;) {
       const signedWithOffset = clock.offsetMs;
       const proof = dpop.proof({ method, url: typeof input === 'string' ? input : url, nonce: nonces.get(origin), accessToken: token.accessToken, now: clock.now() / 1000 });
-      headers.set('authorization', `DPoP ${token.accessToken}`);
-      headers.set('dpop', typeof proof === 'string' ? proof : await proof);
+      headers.authorization = `DPoP ${token.accessToken}`;
+      headers.dpop = typeof proof === 'string' ? proof : await proof;
       const response = await undiciFetch(url, requestInit);
       const nonce = response.headers.get('dpop-nonce');
       if (nonce) nonces.set(origin, nonce);

@@ -33,20 +33,34 @@ const replaced = new Set(['authorization', 'dpop']);
  * @see https://github.com/nodejs/undici/blob/main/docs/docs/api/Dispatcher.md#dispatchercomposeinterceptors-interceptor
  */
 export function createDpopInterceptor(context: AgentFetchContext, target: TokenRequestOptions = {}): Dispatcher.DispatcherComposeInterceptor {
+  // Origins already checked (and normalized): the hot path parses no URL.
+  const origins = new Map<string, string>();
+  const checkedOrigin = (origin: string | URL): string => {
+    const key = String(origin);
+    let checked = origins.get(key);
+    if (checked === undefined) {
+      checked = secureRequestUrl(new URL(key)).origin;
+      if (origins.size >= 256) origins.clear();
+      origins.set(key, checked);
+    }
+    return checked;
+  };
   return (dispatch) =>
     function dpopInterceptor(options, handler) {
-      let url: URL;
+      let origin: string;
       let headers: string[];
       try {
         context.assertUsable();
-        url = secureRequestUrl(new URL(options.path, options.origin as string | URL));
+        origin = checkedOrigin(options.origin as string | URL);
         headers = normalizeRequestHeaders(options.headers, replaced);
       } catch (error) {
         handler.onResponseError?.(null as unknown as DispatchController, asError(error));
         return true;
       }
-      const exchange = new DpopExchange(context, dispatch, options, handler, url, headers, {
-        resource: target.resource ?? url.origin,
+      const query = options.path.search(/[?#]/);
+      const url = origin + (query === -1 ? options.path : options.path.slice(0, query));
+      const exchange = new DpopExchange(context, dispatch, options, handler, origin, url, headers, {
+        resource: target.resource ?? origin,
         scope: target.scope,
       });
       exchange.start();
@@ -73,7 +87,10 @@ class DpopExchange implements DispatchHandler {
     private readonly dispatch: Dispatch,
     private readonly options: Dispatcher.DispatchOptions,
     private readonly handler: DispatchHandler,
-    private readonly url: URL,
+    /** The request's origin, checked and normalized. */
+    private readonly origin: string,
+    /** Origin and path without query: what the proof's `htu` is made from. */
+    private readonly url: string,
     private readonly headers: string[],
     private readonly target: TokenRequestOptions,
   ) {
@@ -103,7 +120,7 @@ class DpopExchange implements DispatchHandler {
     const proof = dpop.proof({
       method: this.options.method,
       url: this.url,
-      nonce: nonces.get(this.url.origin),
+      nonce: nonces.get(this.origin),
       accessToken: token.accessToken,
       now: clock.now() / 1000,
     });
@@ -138,7 +155,7 @@ class DpopExchange implements DispatchHandler {
 
   onResponseStart(_controller: DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
     const nonce = headerValue(headers, 'dpop-nonce');
-    if (nonce) this.context.nonces.set(this.url.origin, nonce);
+    if (nonce) this.context.nonces.set(this.origin, nonce);
     if (statusCode === 401 || statusCode === 403) {
       const challenge = classifyChallenge(statusCode, headerValue(headers, 'www-authenticate'));
       if (challenge.kind === 'use_dpop_nonce' && nonce && !this.#nonceRetried && this.#replayable) {

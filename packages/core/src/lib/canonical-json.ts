@@ -1,5 +1,6 @@
 import canonicalizeModule from 'canonicalize';
 import { CountersignError } from '../errors.js';
+import { findNonJson } from './plain-json.js';
 import { sha256Base64url } from './sha256.js';
 
 // The package is CommonJS (`module.exports = serialize`) while its typings declare a default export.
@@ -7,12 +8,15 @@ const canonicalize = canonicalizeModule as unknown as (input: unknown) => string
 
 /**
  * Serializes a JSON value per the JSON Canonicalization Scheme: members sorted by UTF-16 code
- * units, no white space, ECMAScript number formatting. Values JSON cannot represent (functions,
- * `undefined` at the top level, non-finite numbers) are refused.
+ * units, no white space, ECMAScript number formatting. Values JSON cannot carry faithfully
+ * (functions, symbols, bigints, non-finite numbers, `undefined` in arrays, class instances such as
+ * a Date, cycles) are refused, wherever they are nested; `undefined` object members are left out.
  *
  * @see https://www.rfc-editor.org/rfc/rfc8785#section-3
  */
 export function canonicalJson(value: unknown): string {
+  const offending = findNonJson(value);
+  if (offending !== undefined) throw new CountersignError(`value cannot be canonicalized as JSON: ${offending} is not plain JSON`);
   let text: string | undefined;
   try {
     text = canonicalize(value);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findHeader, headerValue, normalizeRequestHeaders } from './request-headers.js';
+import { findHeader, headerValue, normalizeRequestHeaders, toHeaderRecord } from './request-headers.js';
 
 const omit = new Set(['authorization', 'dpop']);
 
@@ -29,5 +29,20 @@ describe('normalizeRequestHeaders', () => {
   it('finds headers case-insensitively', () => {
     expect(findHeader(['Content-Type', 'a'], 'content-type')).toBe('a');
     expect(headerValue({ 'www-authenticate': ['a', 'b'] }, 'www-authenticate')).toBe('a, b');
+  });
+});
+
+describe('toHeaderRecord', () => {
+  it('reads records, pairs and Headers, lower-casing names, combining repeats and dropping replaced names', () => {
+    expect(toHeaderRecord({ Accept: 'json', AUTHORIZATION: 'x' }, omit)).toEqual({ accept: 'json' });
+    expect(toHeaderRecord([['X-A', '1'], ['x-a', '2'], ['DPoP', 'x']], omit)).toEqual({ 'x-a': '1, 2' });
+    expect(toHeaderRecord(new Headers({ 'X-B': '3', Authorization: 'x' }), omit)).toEqual({ 'x-b': '3' });
+    expect(toHeaderRecord(undefined, omit)).toEqual({});
+    const hostile = toHeaderRecord(JSON.parse('{"__proto__":"x"}'), omit);
+    expect(Object.getPrototypeOf(hostile)).toBe(Object.prototype);
+    expect(Object.hasOwn(hostile, '__proto__')).toBe(true);
+  });
+  it('refuses malformed pairs', () => {
+    expect(() => toHeaderRecord([['a']], omit)).toThrow(TypeError);
   });
 });

@@ -62,3 +62,38 @@ export function headerValue(headers: Record<string, string | string[] | undefine
 function text(value: unknown): unknown {
   return Buffer.isBuffer(value) ? value.toString('latin1') : value;
 }
+
+/**
+ * Fetch `HeadersInit` (a record, `[name, value]` pairs or a `Headers`) as a plain record with
+ * lower-case names, repeated names combined with `, ` as fetch does, without the names in `omit`.
+ * undici's fetch reads a record faster than a `Headers` object.
+ *
+ * @see https://fetch.spec.whatwg.org/#concept-headers-fill
+ */
+export function toHeaderRecord(init: unknown, omit: ReadonlySet<string>): Record<string, string> {
+  const record: Record<string, string> = {};
+  if (init === null || init === undefined) return record;
+  const add = (name: string, value: unknown) => {
+    const key = name.toLowerCase();
+    if (omit.has(key)) return;
+    const text = String(value);
+    // defineProperty: a header named `__proto__` must stay a plain member.
+    Object.defineProperty(record, key, {
+      value: Object.hasOwn(record, key) ? `${record[key]}, ${text}` : text,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  };
+  if (typeof (init as Iterable<unknown>)[Symbol.iterator] === 'function') {
+    for (const pair of init as Iterable<[string, unknown]>) {
+      if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError('header pairs must have a name and a value');
+      add(String(pair[0]), pair[1]);
+    }
+  } else if (typeof init === 'object') {
+    for (const name of Object.keys(init)) add(name, (init as Record<string, unknown>)[name]);
+  } else {
+    throw new TypeError('headers must be a record, pairs or a Headers object');
+  }
+  return record;
+}

@@ -1,4 +1,4 @@
-import { findNonJson } from '../approvals/plain-json.js';
+import { findNonJson } from '../lib/plain-json.js';
 import { ConfigurationError, InvalidArgumentsError } from '../errors.js';
 import { canonicalSha256 } from '../lib/canonical-json.js';
 import type { AuthorizationDetail } from '../types.js';

@@ -56,7 +56,7 @@ describe('read and write tools', () => {
     expect(server.requests).toHaveLength(0);
     await context.audit.flush();
     expect(events.map((event) => event.event)).toEqual(['tool.invoked', 'tool.executed']);
-    expect(events[1]).toMatchObject({ tool: 'list_accounts', callId: 'call-1', argsSummary: { currency: 'string' }, outcome: 'ok', resource: TREASURY, scope: 'accounts:read' });
+    expect(events[1]).toMatchObject({ tool: 'list_accounts', callId: 'call-1', argsSummary: { currency: 'string(3)' }, outcome: 'ok', resource: TREASURY, scope: 'accounts:read' });
     expect(JSON.stringify(events)).not.toContain('EUR');
   });
 
@@ -223,7 +223,7 @@ describe('irreversible tools: invoke', () => {
       tool: 'create_payout',
       callId: 'call-1',
       argsSha256: canonicalSha256(payout),
-      argsSummary: { accountId: 'string', recipient: 'string', amount: 'number', currency: 'string' },
+      argsSummary: { accountId: 'string(7)', recipient: 'string(9)', amount: 'number', currency: 'string(3)' },
       outcome: 'pending',
     });
     expect(events[3]).toMatchObject({ approvers: [{ subject: 'alice' }], outcome: 'ok', approvalId: (pending as { approvalId: string }).approvalId });

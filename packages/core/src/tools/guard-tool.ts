@@ -6,7 +6,7 @@ import { asError, createApprovalFlow, errorFields, type ParsedCall } from './app
 import { ToolExecutionError } from './errors.js';
 import { parseToolArguments, parseToolArgumentsSync } from './parse-arguments.js';
 import { singleFlight } from './single-flight.js';
-import { summarizeArguments } from './summarize-arguments.js';
+import { summarizeArguments } from '../audit/summarize-arguments.js';
 import type { BoundFetch, GuardedTool, InvokeOptions, ToolDefinition, ToolOutcome } from './types.js';
 
 const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;

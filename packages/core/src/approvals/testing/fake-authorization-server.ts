@@ -108,10 +108,11 @@ export class FakeAuthorizationServer implements AuthorizationServerClient {
 
   async tokenRequest(grantType: string, parameters: Record<string, string>, options?: { signal?: AbortSignal | undefined }): Promise<TokenResponse> {
     options?.signal?.throwIfAborted();
+    // The server's time is when the request arrives; the answer comes a tick later.
+    const now = this.options.clock();
     await Promise.resolve();
     this.tokenRequests.push({ grantType, parameters: { ...parameters } });
     if (grantType !== 'urn:openid:params:grant-type:ciba') throw oauthError('unsupported_grant_type', 'unsupported grant_type');
-    const now = this.options.clock();
     const request = this.requests.find((candidate) => candidate.authReqId === parameters.auth_req_id);
     if (request === undefined || (this.options.dropExpired && now >= request.expiresAt)) {
       throw oauthError('invalid_grant', 'backchannel authentication request not found');

@@ -4,8 +4,8 @@
  * class instance). `undefined` object members are allowed (JSON leaves them out). Returns the path
  * of the offending value, or `undefined` when `value` is plain JSON.
  *
- * The shared canonicalizer serializes some of these silently (a nested function becomes the text
- * `undefined`), so anything hashed into an approval is checked with this first.
+ * The canonicalizer library serializes some of these silently (a nested function becomes the text
+ * `undefined`), so {@link canonicalJson} checks with this first.
  */
 export function findNonJson(value: unknown, path = '(root)', seen = new Set<object>()): string | undefined {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
