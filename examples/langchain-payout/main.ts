@@ -14,10 +14,10 @@ import { createInterface } from 'node:readline/promises';
 import { HumanMessage } from '@langchain/core/messages';
 import { MemorySaver } from '@langchain/langgraph';
 import { createAgent as createLangChainAgent, initChatModel } from 'langchain';
-import { z } from 'zod';
-import { createAgent, generateKey, guardTool } from '@countersign/core';
+import { createAgent, generateKey } from '@countersign/core';
 import { startDevStack } from '@countersign/devkit';
 import { countersignMiddleware, countersignTools, resumeWhenDecided, type PendingApprovalInterrupt } from '@countersign/langchain';
+import { treasuryTools } from '../shared/treasury-tools.js';
 import { scriptedPayoutModel } from './scripted-model.js';
 
 const { values: flags } = parseArgs({
@@ -46,41 +46,7 @@ try {
   const agent = await createAgent({ issuer: stack.issuer, clientId: 'langchain-payout-agent', key: await generateKey() });
   stack.registerAgent({ clientId: 'langchain-payout-agent', jwks: await agent.publicJwks(), scopes: ['accounts:read', 'payouts:write'] });
 
-  const listAccounts = guardTool(agent, {
-    name: 'list_accounts',
-    description: 'List the treasury accounts with their balances.',
-    schema: z.object({}),
-    risk: 'read',
-    resource: stack.toolApiUrl,
-    scope: 'accounts:read',
-    async execute(_args, { fetch }) {
-      return (await fetch(`${stack.toolApiUrl}/accounts`)).json();
-    },
-  });
-  const createPayout = guardTool(agent, {
-    name: 'create_payout',
-    description: 'Send money from a treasury account to a recipient. A human must approve every payout.',
-    schema: z.object({
-      accountId: z.string().describe('id of the account to pay from'),
-      recipient: z.string(),
-      amount: z.number().positive(),
-      currency: z.string().regex(/^[A-Z]{3}$/).describe('ISO 4217 code of the account'),
-      memo: z.string().optional(),
-    }),
-    risk: 'irreversible',
-    resource: stack.toolApiUrl,
-    scope: 'payouts:write',
-    approval: {
-      approver: 'alice',
-      describe: (args) => `Pay ${args.amount} ${args.currency} to ${args.recipient}`,
-      details: (args) => ({ amount: args.amount, currency: args.currency, recipient: args.recipient }),
-    },
-    async execute(args, { fetch }) {
-      const response = await fetch(`${stack.toolApiUrl}/payouts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(args) });
-      if (!response.ok) throw new Error(`the treasury API refused the payout (HTTP ${response.status})`);
-      return response.json();
-    },
-  });
+  const { listAccounts, createPayout } = treasuryTools(agent, stack.toolApiUrl);
 
   // The three lines: guarded tools as LangChain tools, an agent that can pause, a resumer.
   const tools = countersignTools([listAccounts, createPayout]);

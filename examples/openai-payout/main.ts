@@ -20,10 +20,10 @@ import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { z } from 'zod';
-import { createAgent, generateKey, guardTool, type Agent } from '@countersign/core';
+import { createAgent, generateKey, type Agent } from '@countersign/core';
 import { startDevStack, type DevStack } from '@countersign/devkit';
 import { createChatCompletionsTools, replaceToolMessages, type ToolCallContent } from '@countersign/openai';
+import { treasuryTools } from '../shared/treasury-tools.js';
 import { startOfflineModel, type OfflineModel } from './offline-model.js';
 
 const { values: flags } = parseArgs({
@@ -65,40 +65,7 @@ try {
       accounts: Array<{ id: string; name: string; balance: number; currency: string }>;
     };
 
-  const listAccounts = guardTool(agent, {
-    name: 'list_accounts',
-    description: 'Lists the treasury accounts with their balances and currencies.',
-    schema: z.object({}),
-    risk: 'read',
-    resource: treasury,
-    scope: 'accounts:read',
-    execute: async (_args, { fetch }) => (await fetch(`${treasury}/accounts`)).json(),
-  });
-  const createPayout = guardTool(agent, {
-    name: 'create_payout',
-    description: 'Sends money from a treasury account to a recipient. A human must approve every payout.',
-    schema: z.object({
-      accountId: z.string(),
-      recipient: z.string(),
-      amount: z.number().positive(),
-      currency: z.string().length(3),
-      memo: z.string().optional(),
-    }),
-    risk: 'irreversible',
-    resource: treasury,
-    scope: 'payouts:write',
-    approval: {
-      approver: 'alice',
-      describe: (args) => `Pay ${args.amount} ${args.currency} to ${args.recipient}`,
-      details: (args) => ({ amount: args.amount, currency: args.currency, recipient: args.recipient }),
-    },
-    async execute(args, { fetch }) {
-      const response = await fetch(`${treasury}/payouts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(args) });
-      if (!response.ok) throw new Error(`the treasury API refused the payout (HTTP ${response.status})`);
-      return (await response.json()) as { payoutId: string; status: string };
-    },
-  });
-
+  const { listAccounts, createPayout } = treasuryTools(agent, treasury);
   const countersign = createChatCompletionsTools([listAccounts, createPayout]);
   const before = await readAccounts();
   let messages: ChatCompletionMessageParam[] = [

@@ -14,17 +14,16 @@ import { createInterface } from 'node:readline/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
 import {
   createAgent,
   fileKeyStore,
-  guardTool,
   jsonlAuditSink,
   verifyAuditTrail,
   type ToolOutcome,
   type TrailRecord,
 } from '@countersign/core';
 import { startDevStack } from '@countersign/devkit';
+import { treasuryTools, type PayoutReceipt } from '../shared/treasury-tools.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -70,39 +69,13 @@ try {
   const { accounts } = (await accountsResponse.json()) as { accounts: Array<{ id: string; name: string; balance: number; currency: string }> };
   say(`${bold('read')}  GET /accounts -> ${accounts.map((account) => `${account.id} ${account.balance} ${account.currency}`).join(', ')}`);
 
-  // 3. An irreversible tool: it runs only after a human approves these exact arguments.
-  const createPayout = guardTool(agent, {
-    name: 'create_payout',
-    description: 'Send money from a treasury account to a recipient.',
-    schema: z.object({
-      accountId: z.string(),
-      recipient: z.string(),
-      amount: z.number().positive(),
-      currency: z.string().length(3),
-      memo: z.string().optional(),
-    }),
-    risk: 'irreversible',
-    resource: stack.toolApiUrl,
-    scope: 'payouts:write',
-    approval: {
-      approver: 'alice',
-      describe: (args) => `Pay ${args.amount} ${args.currency} to ${args.recipient}`,
-      details: (args) => ({ amount: args.amount, currency: args.currency, recipient: args.recipient }),
-    },
-    async execute(args, { fetch }) {
-      const response = await fetch(`${stack.toolApiUrl}/payouts`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(args),
-      });
-      if (!response.ok) throw new Error(`payout refused by the treasury API (HTTP ${response.status})`);
-      return (await response.json()) as { payoutId: string; status: string };
-    },
-  });
+  // 3. An irreversible tool: it runs only after a human approves these exact arguments
+  //    (see examples/shared/treasury-tools.ts for its definition: schema, risk, approval policy).
+  const { createPayout } = treasuryTools(agent, stack.toolApiUrl);
 
   const account = accounts[0]!;
   const payoutArgs = { accountId: account.id, recipient: 'ACME Supplies Ltd', amount: Number(flags.amount), currency: account.currency, memo: 'Invoice 2026-118' };
-  let outcome: ToolOutcome<{ payoutId: string; status: string }> = await createPayout.invoke(payoutArgs, { callId: 'demo-call-1' });
+  let outcome: ToolOutcome<PayoutReceipt> = await createPayout.invoke(payoutArgs, { callId: 'demo-call-1' });
   if (outcome.status !== 'approval_pending') throw new Error(`expected the payout to wait for approval, got ${outcome.status}`);
 
   say();

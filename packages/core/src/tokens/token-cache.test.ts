@@ -107,6 +107,15 @@ describe('createTokenCache', () => {
     expect(calls).toHaveLength(1);
   });
 
+  it('prunes expired entries once many resources were used', async () => {
+    cache = createTokenCache({ clock, request: async () => ({ accessToken: 't', tokenType: 'DPoP', expiresAt: now + 1_000 }) });
+    for (let index = 0; index < 1_000; index++) await cache.get({ resource: `https://api-${index}.example` });
+    expect(cache.size).toBe(1_000);
+    now += 2_000;
+    await cache.get({ resource: 'https://fresh.example' });
+    expect(cache.size).toBe(1);
+  });
+
   it('invalidates only the token it is given', async () => {
     const { request } = counting();
     cache = createTokenCache({ request, clock });

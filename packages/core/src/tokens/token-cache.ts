@@ -2,6 +2,9 @@ import { AgentClosedError } from '../errors.js';
 import { abortable } from '../lib/abortable.js';
 import type { AccessToken, TokenRequestOptions } from '../types.js';
 
+/** Entries kept before expired ones are pruned. */
+const maxEntries = 1_000;
+
 /** What a routine token is for. */
 export interface TokenTarget {
   resource?: string | undefined;
@@ -34,6 +37,8 @@ export interface TokenCache {
   invalidate(token: AccessToken | string): boolean;
   /** Tokens held and not yet expired. */
   held(): AccessToken[];
+  /** How many resource and scope entries the cache keeps (expired ones are pruned past 1 000). */
+  readonly size: number;
   /** Stops timers, aborts requests in flight and refuses further use; returns the tokens that were held. */
   close(): AccessToken[];
 }
@@ -98,10 +103,22 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
     const key = keyOf(request?.resource, scope);
     let entry = entries.get(key);
     if (!entry && create) {
+      if (entries.size >= maxEntries) prune();
       entry = { target: { resource: request?.resource, scope }, refreshAt: 0, used: false };
       entries.set(key, entry);
     }
     return entry;
+  }
+
+  /** Drops idle entries whose token expired (or never came), so many resources do not grow the map. */
+  function prune(): void {
+    const now = clock();
+    for (const [key, entry] of entries) {
+      if (!entry.pending && (!entry.token || entry.token.expiresAt <= now)) {
+        if (entry.timer) clearTimeout(entry.timer);
+        entries.delete(key);
+      }
+    }
   }
 
   function refresh(entry: Entry): Promise<AccessToken> {
@@ -171,6 +188,9 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
         }
       }
       return false;
+    },
+    get size() {
+      return entries.size;
     },
     held() {
       const now = clock();
