@@ -1,12 +1,13 @@
 import { getGlobalDispatcher } from 'undici';
 import { memoryApprovalStore } from './approvals/memory-approval-store.js';
 import { requestApproval, resumeApproval } from './approvals/request-approval.js';
-import { sleep as approvalSleep } from './approvals/sleep.js';
+import { sleep } from './lib/sleep.js';
 import type { ApprovalContext } from './approvals/types.js';
 import { createAuditor } from './audit/auditor.js';
 import type { AuditSink } from './audit/types.js';
 import { assertIssuer } from './discovery.js';
 import { DpopNonceCache } from './dpop/nonce-cache.js';
+import { createPresignedProofs } from './dpop/presigned-proofs.js';
 import { createDpopProver } from './dpop/proof.js';
 import { AgentClosedError, AgentRevokedError, ConfigurationError, CountersignError } from './errors.js';
 import { createAgentFetch, type AgentFetchContext } from './fetch/agent-fetch.js';
@@ -50,10 +51,13 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const clock = createSkewClock(options.clock ?? Date.now);
 
   // Assertions load the current key before each signature, so a rotated key signs the next one.
-  const identity = await createCurrentKey(options.key as Signer | KeyStore);
+  const identity = await createCurrentKey(options.key);
 
   const dpopSigner = options.dpop?.key ?? (await generateKey({ alg: options.dpop?.alg ?? 'ES256' }));
   const dpop = createDpopProver(dpopSigner, { clock: () => clock.now() / 1000 });
+  const presign = options.dpop?.presign ?? true;
+  const presigned =
+    presign === false ? undefined : createPresignedProofs(dpop, { clock: () => clock.now() / 1000, maxAgeMs: presign === true ? undefined : presign.maxAgeMs });
   const nonces = new DpopNonceCache();
   const sinks: AuditSink[] = options.audit === undefined ? [] : Array.isArray(options.audit) ? options.audit : [options.audit];
   const audit = createAuditor(() => ({ agent: clientId, kid: identity.current().kid, jkt: dpop.thumbprint }), sinks, {
@@ -121,7 +125,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     }
   }
 
-  const fetchContext: AgentFetchContext = { tokens, dpop, nonces, clock, dispatcher: options.dispatcher, assertUsable };
+  const fetchContext: AgentFetchContext = { tokens, dpop, presigned, nonces, clock, dispatcher: options.dispatcher, assertUsable };
   const agentFetch = createAgentFetch(fetchContext);
 
   const withLifetime = (requestOptions?: RequestOptions): RequestOptions => ({
@@ -143,12 +147,13 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     clock: clock.local,
     clientId,
     // Waits between polls end when the agent closes or is revoked.
-    sleep: (milliseconds, signal) => approvalSleep(milliseconds, withLifetime({ signal }).signal),
+    sleep: (milliseconds, signal) => sleep(milliseconds, withLifetime({ signal }).signal),
   };
   const approvalStore = options.approvals?.store ?? memoryApprovalStore();
 
   async function close(): Promise<void> {
     lifetime.abort(new AgentClosedError('the agent was closed'));
+    presigned?.close();
     const held = tokens.close();
     if (!client.revoked && held.length > 0) {
       await Promise.all(

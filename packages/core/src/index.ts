@@ -33,11 +33,16 @@ export type { DpopProver, DpopProofInput, DpopProverOptions } from './dpop/proof
 export { DpopNonceCache } from './dpop/nonce-cache.js';
 
 // Authorization server
-export { discover, processMetadataResponse } from './discovery.js';
+export { discover, discoveryUrls, assertIssuer, processMetadataResponse } from './discovery.js';
 export type { DiscoveryOptions } from './discovery.js';
 export { createAuthorizationServerClient } from './oauth/authorization-server-client.js';
-export type { AuthorizationServerClientOptions } from './oauth/authorization-server-client.js';
-export { processTokenResponse, processBackchannelAuthenticationResponse } from './oauth/process-responses.js';
+export type { AuthorizationServerClientOptions, AgentAuthorizationServerClient } from './oauth/authorization-server-client.js';
+export {
+  processTokenResponse,
+  processBackchannelAuthenticationResponse,
+  processRevocationResponse,
+  processErrorResponse,
+} from './oauth/process-responses.js';
 export type {
   AuthorizationServerClient,
   AuthorizationServerMetadata,

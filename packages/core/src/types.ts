@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { PublicJwk, Signer, SigningAlgorithm } from './keys/signer.js';
+import type { KeyStore } from './keys/key-store.js';
 import type { ApprovalRequest, PendingApproval, ApprovalStore, SerializedApproval } from './approvals/types.js';
 import type { AuditSink, Auditor } from './audit/types.js';
 
@@ -61,10 +62,32 @@ export interface AgentOptions {
   issuer: string;
   /** This agent workload's own client_id at the authorization server. */
   clientId: string;
-  /** The agent's identity key (private_key_jwt). */
-  key: Signer;
+  /**
+   * The agent's identity key (private_key_jwt): a {@link Signer}, or a key store such as
+   * `fileKeyStore(dir)`, in which case every assertion is signed with the store's current key, so a
+   * `rotate()` takes effect on the next token request without restarting the agent.
+   */
+  key: Signer | KeyStore;
   /** DPoP key settings; a fresh key is generated per agent instance (default ES256). */
-  dpop?: { alg?: SigningAlgorithm; key?: Signer } | undefined;
+  dpop?:
+    | {
+        alg?: SigningAlgorithm;
+        key?: Signer;
+        /**
+         * Sign the next request's proof while the current request waits for its response (default
+         * `true`). Each proof still has its own `jti` and is sent at most once; one signed ahead is
+         * used only for the same method, URL without query, access token and nonce, and only while
+         * it is at most `maxAgeMs` old (default 1000, at most 10 000), its `iat` being the time it
+         * was signed; otherwise it is thrown away and a proof signed on demand. Only a synchronous
+         * signer (node:crypto, the pure-JS fallback) signs ahead, never a KMS or HSM whose
+         * `sign` returns a promise; retries and requests answered with a challenge do not.
+         * `false` signs every proof on demand.
+         *
+         * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.2
+         */
+        presign?: boolean | { maxAgeMs?: number | undefined } | undefined;
+      }
+    | undefined;
   /** Where pending approvals live (default: in memory). */
   approvals?: { store?: ApprovalStore } | undefined;
   /** Audit sink(s) that receive every step. */

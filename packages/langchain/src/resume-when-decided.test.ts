@@ -181,7 +181,7 @@ describe('resumeWhenDecided', () => {
       resume: async (approvalId, args, options) => {
         if (failures > 0) {
           failures -= 1;
-          return { status: 'failed', tool: payout.name, approvalId, error: new NetworkError('authorization server unreachable') };
+          return { status: 'failed', tool: payout.name, approvalId, error: new NetworkError('authorization server unreachable'), retryable: true };
         }
         return payout.resume(approvalId, args, options);
       },

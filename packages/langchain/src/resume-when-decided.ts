@@ -181,8 +181,7 @@ function isGuardedTool(value: object): value is GuardedTool {
  * graph with a failure the model would report as final.
  */
 function isTransientFailure(outcome: ToolOutcome<unknown>): boolean {
-  if (outcome.status !== 'failed' || !CountersignError.isInstance(outcome.error)) return false;
-  return outcome.error.code === 'ERR_NETWORK' || outcome.error.code === 'ERR_TIMEOUT' || outcome.error.code === 'ERR_TOOL_CALL_IN_PROGRESS';
+  return outcome.status === 'failed' && outcome.retryable === true;
 }
 
 function settledStatus(outcome: ToolOutcome<unknown>): ApprovalDecisionStatus {

@@ -226,7 +226,7 @@ describe('createChatCompletionsTools with the openai client', () => {
     expect(createPayout.executions).toHaveLength(1);
   });
 
-  it('asks again when a failure could be either undecided or final, and keeps an undecided call', async () => {
+  it('keeps a call pending through a failed poll the guard marks retryable, whatever the error', async () => {
     const tools = createChatCompletionsTools([createPayout]);
     await tools.handle([{ id: 'call_o', type: 'function', function: { name: 'create_payout', arguments: JSON.stringify(payoutArgs) } }]);
     createPayout.failNextPoll(new OAuthError('server_error', 'try later', 500));

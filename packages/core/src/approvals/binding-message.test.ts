@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../errors.js';
 import { MAX_BINDING_MESSAGE_LENGTH, validateBindingMessage } from './binding-message.js';
-import { sleep } from './sleep.js';
 
 describe('validateBindingMessage', () => {
   it('accepts a short line of text, including non-ASCII letters', () => {
@@ -25,22 +24,5 @@ describe('validateBindingMessage', () => {
     }
     expect(error).toBeInstanceOf(ConfigurationError);
     if (typeof message === 'string' && message.trim()) expect((error as Error).message).not.toContain(message);
-  });
-});
-
-describe('sleep', () => {
-  it('resolves after the delay on an unref\'d timer', async () => {
-    const started = Date.now();
-    await sleep(20);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(15);
-  });
-
-  it('rejects at once with the reason of an aborted signal', async () => {
-    const reason = new Error('stopped');
-    await expect(sleep(10_000, AbortSignal.abort(reason))).rejects.toBe(reason);
-    const controller = new AbortController();
-    const sleeping = sleep(10_000, controller.signal);
-    controller.abort(reason);
-    await expect(sleeping).rejects.toBe(reason);
   });
 });

@@ -3,7 +3,7 @@ import type { AuditEventInput } from '../audit/types.js';
 import type { AccessToken } from '../types.js';
 import { parsePendingProgress, processApprovedTokenResponse } from './ciba-responses.js';
 import { ApprovalTokenUnavailableError } from './errors.js';
-import { sleep as realSleep } from './sleep.js';
+import { sleep as realSleep } from '../lib/sleep.js';
 import type { ApprovalContext, ApprovalProgress, ApprovalStatus, PendingApproval, SerializedApproval } from './types.js';
 
 /**

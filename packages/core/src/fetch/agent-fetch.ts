@@ -1,6 +1,7 @@
 import { fetch as undiciFetch, type Dispatcher, type RequestInit as UndiciRequestInit } from 'undici';
 import type { DpopNonceCache } from '../dpop/nonce-cache.js';
-import type { DpopProver } from '../dpop/proof.js';
+import type { PresignedProofs } from '../dpop/presigned-proofs.js';
+import { targetUri, type DpopProofInput, type DpopProver } from '../dpop/proof.js';
 import { InsecureEndpointError } from '../errors.js';
 import { worthCorrecting, type SkewClock } from '../lib/clock-skew.js';
 import { isReplayable, toReplayableBody } from '../lib/replayable-body.js';
@@ -17,6 +18,11 @@ const replaced = new Set(['authorization', 'dpop']);
 export interface AgentFetchContext {
   tokens: TokenCache;
   dpop: DpopProver;
+  /**
+   * The same prover with proofs signed ahead of time (`dpop.presign`, on by default); when given,
+   * every proof comes from it and the next one is signed while a response is awaited.
+   */
+  presigned?: PresignedProofs | undefined;
   nonces: DpopNonceCache;
   /** Proofs' `iat` comes from `clock.now()`. */
   clock: SkewClock;
@@ -40,6 +46,41 @@ export function secureRequestUrl(input: string | URL): URL {
 }
 
 /**
+ * Signs, after the current turn of the event loop (so after the request was handed to undici),
+ * the proof the next request with the same method, URL and token will need, unless `cancelled()`
+ * says the response already showed it would be wasted. Only first attempts call this, never
+ * retries.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.2
+ */
+export function presignNext(
+  context: AgentFetchContext,
+  presigned: PresignedProofs,
+  method: string,
+  htu: string,
+  origin: string,
+  accessToken: string,
+  cancelled: () => boolean,
+): void {
+  setImmediate(() => {
+    // The nonce is read when signing: a response that arrived meanwhile may have brought a new one.
+    if (!cancelled()) presigned.presign({ method, url: htu, nonce: context.nonces.get(origin), accessToken });
+  });
+}
+
+/**
+ * Remembers the nonce of a response; a new nonce makes the proofs signed ahead for its origin
+ * useless, so they are dropped.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-8.2
+ */
+export function rememberNonce(context: AgentFetchContext, origin: string, nonce: string | null | undefined): void {
+  if (!nonce) return;
+  if (context.presigned !== undefined && context.nonces.get(origin) !== nonce) context.presigned.discardOrigin(origin);
+  context.nonces.set(origin, nonce);
+}
+
+/**
  * Creates `agent.fetch`: undici's fetch with `Authorization: DPoP <token>` and a fresh proof (with
  * `ath` and the origin's latest nonce) on every request.
  *
@@ -49,6 +90,9 @@ export function secureRequestUrl(input: string | URL): URL {
  * - An `invalid_dpop_proof` that blames the proof's time is sent once more with the clock
  *   corrected from the response's `Date` header.
  * - Other challenges throw typed errors (`InsufficientScopeError`, …, `ResourceChallengeError`).
+ *
+ * With `context.presigned`, the next request's proof is signed while this one waits for its
+ * response (first attempts only; see `createPresignedProofs`).
  *
  * Stream bodies are buffered first so they can be sent again. The routine token's resource
  * defaults to the request's origin. Redirects are not followed unless `redirect: 'follow'` is
@@ -63,7 +107,8 @@ export function secureRequestUrl(input: string | URL): URL {
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-9
  */
 export function createAgentFetch(context: AgentFetchContext): (input: string | URL, init?: AgentFetchInit) => Promise<Response> {
-  const { tokens, dpop, nonces, clock } = context;
+  const { tokens, dpop, presigned, nonces, clock } = context;
+  const prover = presigned ?? dpop;
   return async function agentFetch(input, init = {}) {
     context.assertUsable();
     const url = secureRequestUrl(input);
@@ -85,20 +130,29 @@ export function createAgentFetch(context: AgentFetchContext): (input: string | U
       dispatcher: (rest as UndiciRequestInit).dispatcher ?? context.dispatcher,
     };
     const origin = url.origin;
+    const htu = targetUri(url);
     let nonceRetried = false;
     let tokenRetried = false;
     let clockCorrected = false;
+    let challenged = false;
     for (;;) {
       const signedWithOffset = clock.offsetMs;
-      const proof = dpop.proof({ method, url: typeof input === 'string' ? input : url, nonce: nonces.get(origin), accessToken: token.accessToken, now: clock.now() / 1000 });
+      const proofInput: DpopProofInput = { method, url: htu, nonce: nonces.get(origin), accessToken: token.accessToken, now: clock.now() / 1000 };
+      const proof = prover.proof(proofInput);
       headers.authorization = `DPoP ${token.accessToken}`;
       headers.dpop = typeof proof === 'string' ? proof : await proof;
-      const response = await undiciFetch(url, requestInit);
-      const nonce = response.headers.get('dpop-nonce');
-      if (nonce) nonces.set(origin, nonce);
+      const pending = undiciFetch(url, requestInit);
+      if (presigned !== undefined && !nonceRetried && !tokenRetried && !clockCorrected) {
+        presignNext(context, presigned, method, htu, origin, token.accessToken, () => challenged);
+      }
+      const response = await pending;
+      rememberNonce(context, origin, response.headers.get('dpop-nonce'));
       if (response.status !== 401 && response.status !== 403) return response as unknown as Response;
       const challenge = classifyChallenge(response.status, response.headers.get('www-authenticate'));
       if (challenge.kind === 'none') return response as unknown as Response;
+      // Whatever was signed ahead was made for what the server just refused.
+      challenged = true;
+      presigned?.clear();
       await response.body?.cancel().catch(() => undefined);
       if (challenge.kind === 'use_dpop_nonce' && nonce && !nonceRetried) {
         nonceRetried = true;

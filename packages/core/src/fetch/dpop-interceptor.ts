@@ -5,7 +5,7 @@ import { isReplayableDispatchBody } from '../lib/replayable-body.js';
 import { headerValue, normalizeRequestHeaders } from '../lib/request-headers.js';
 import type { AccessToken, TokenRequestOptions } from '../types.js';
 import type { AgentFetchContext } from './agent-fetch.js';
-import { secureRequestUrl } from './agent-fetch.js';
+import { presignNext, rememberNonce, secureRequestUrl } from './agent-fetch.js';
 import { classifyChallenge } from './resource-challenge.js';
 
 type IncomingHttpHeaders = Record<string, string | string[] | undefined>;
@@ -78,6 +78,9 @@ class DpopExchange implements DispatchHandler {
   #clockCorrected = false;
   #signedWithOffset = 0;
   #started = false;
+  /** Set by a challenge: a proof signed ahead for this request's successor would be wasted. */
+  #challenged = false;
+  readonly #cancelled = () => this.#challenged;
   /** Set when the current response is swallowed: what to do at its end. */
   #intercepted: 'use_dpop_nonce' | 'invalid_token' | 'clock_corrected' | Error | undefined;
   readonly #replayable: boolean;
@@ -115,9 +118,10 @@ class DpopExchange implements DispatchHandler {
     if (this.#controller.aborted) return this.#fail(asError(this.#controller.reason));
     this.#token = token;
     this.#intercepted = undefined;
-    const { dpop, nonces, clock } = this.context;
+    const { dpop, presigned, nonces, clock } = this.context;
     this.#signedWithOffset = clock.offsetMs;
-    const proof = dpop.proof({
+    const firstAttempt = !this.#nonceRetried && !this.#tokenRetried && !this.#clockCorrected;
+    const proof = (presigned ?? dpop).proof({
       method: this.options.method,
       url: this.url,
       nonce: nonces.get(this.origin),
@@ -129,7 +133,10 @@ class DpopExchange implements DispatchHandler {
       try {
         this.dispatch({ ...this.options, headers }, this);
       } catch (error) {
-        this.#fail(asError(error));
+        return this.#fail(asError(error));
+      }
+      if (presigned !== undefined && firstAttempt) {
+        presignNext(this.context, presigned, this.options.method, this.url, this.origin, token.accessToken, this.#cancelled);
       }
     };
     if (typeof proof === 'string') go(proof);
@@ -155,9 +162,14 @@ class DpopExchange implements DispatchHandler {
 
   onResponseStart(_controller: DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
     const nonce = headerValue(headers, 'dpop-nonce');
-    if (nonce) this.context.nonces.set(this.origin, nonce);
+    rememberNonce(this.context, this.origin, nonce);
     if (statusCode === 401 || statusCode === 403) {
       const challenge = classifyChallenge(statusCode, headerValue(headers, 'www-authenticate'));
+      if (challenge.kind !== 'none') {
+        // Whatever was signed ahead was made for what the server just refused.
+        this.#challenged = true;
+        this.context.presigned?.clear();
+      }
       if (challenge.kind === 'use_dpop_nonce' && nonce && !this.#nonceRetried && this.#replayable) {
         this.#nonceRetried = true;
         this.#intercepted = 'use_dpop_nonce';

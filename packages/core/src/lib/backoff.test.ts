@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, parseHttpDate, parseRetryAfter, sleep } from './backoff.js';
+import { backoffDelay, parseHttpDate, parseRetryAfter } from './backoff.js';
 
 describe('backoffDelay', () => {
   it('is full jitter below a doubling, capped ceiling', () => {
@@ -33,14 +33,5 @@ describe('parseHttpDate', () => {
     expect(parseHttpDate('Sun, 06 Nov 1994 08:49:37 GMT')).toBe(784111777000);
     expect(parseHttpDate('784111777')).toBeUndefined();
     expect(parseHttpDate('')).toBeUndefined();
-  });
-});
-
-describe('sleep', () => {
-  it('rejects with the abort reason', async () => {
-    const controller = new AbortController();
-    const pending = sleep(10_000, controller.signal);
-    controller.abort(new Error('stop'));
-    await expect(pending).rejects.toThrow('stop');
   });
 });

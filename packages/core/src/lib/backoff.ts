@@ -56,23 +56,3 @@ export function parseHttpDate(value: string | null | undefined): number | undefi
   const time = Date.parse(value);
   return Number.isNaN(time) ? undefined : time;
 }
-
-/**
- * Resolves after `ms` milliseconds, or rejects with the signal's reason when it aborts first.
- * The timer is not unref'd: a retry in progress keeps the process alive until it settles.
- */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

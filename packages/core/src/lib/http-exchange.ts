@@ -1,6 +1,7 @@
 import { request, type Dispatcher } from 'undici';
 import { NetworkError, ResponseError, TimeoutError } from '../errors.js';
-import { backoffDelay, parseHttpDate, parseRetryAfter, sleep, type BackoffOptions } from './backoff.js';
+import { backoffDelay, parseHttpDate, parseRetryAfter, type BackoffOptions } from './backoff.js';
+import { sleep } from './sleep.js';
 
 /** One HTTP request to an authorization server, built afresh for every attempt. */
 export interface ExchangeRequest {

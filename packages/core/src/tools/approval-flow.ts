@@ -110,7 +110,7 @@ export function createApprovalFlow<Result>(agent: Agent, definition: ToolDefinit
       if (pollError !== undefined) {
         // Nothing was decided (network, server trouble): report it, keep the call pending.
         auditCall(record.callId)({ event: 'tool.failed', approvalId, outcome: 'error', error: errorFields(pollError) });
-        return { outcome: { status: 'failed', tool, approvalId, error: asError(pollError) } };
+        return { outcome: { status: 'failed', tool, approvalId, error: asError(pollError), retryable: true } };
       }
       return { outcome: pendingOutcome(saved), approval };
     }
@@ -197,7 +197,7 @@ export function createApprovalFlow<Result>(agent: Agent, definition: ToolDefinit
       const record = await store.get(approvalId);
       if (record !== undefined && FINAL_STATES.has(record.state)) return decodeOutcome<Result>(record);
     }
-    return failed(approvalId, new ToolCallInProgressError(approvalId));
+    return { status: 'failed', tool, approvalId, error: new ToolCallInProgressError(approvalId), retryable: true };
   }
 
   function failed(approvalId: string, error: Error): FinalOutcome<Result> {

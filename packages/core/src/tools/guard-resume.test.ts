@@ -178,6 +178,7 @@ describe('resume', () => {
     clock.advance(1_000);
     const first = await tool.resume(approvalId, payout);
     expect(first).toMatchObject({ status: 'failed', approvalId, error: expect.any(ToolExecutionError) });
+    expect((first as { retryable?: boolean }).retryable).toBeUndefined();
     const second = await tool.resume(approvalId, payout);
     expect(second).toMatchObject({ status: 'failed', approvalId });
     expect((errorOf(second) as StoredToolError)).toMatchObject({ code: 'ERR_TOOL_EXECUTION', message: 'tool create_payout failed: treasury timeout' });
@@ -196,7 +197,7 @@ describe('resume', () => {
       return tokenRequest(...args);
     };
     clock.advance(1_000);
-    expect(await tool.resume(approvalId, payout)).toMatchObject({ status: 'failed', error: expect.any(NetworkError) });
+    expect(await tool.resume(approvalId, payout)).toMatchObject({ status: 'failed', error: expect.any(NetworkError), retryable: true });
     server.approve(request, 'alice');
     clock.advance(1_000);
     expect(await tool.resume(approvalId, payout)).toMatchObject({ status: 'done' });
@@ -230,7 +231,7 @@ describe('resume', () => {
     const { tool, approvalId, executions, agent } = await pendingPayout();
     await agent.approvalStore.update(approvalId, (current) => ({ ...current, state: 'executing' }));
     const outcome = await tool.resume(approvalId, payout, { signal: AbortSignal.timeout(300) });
-    expect(outcome).toMatchObject({ status: 'failed', error: expect.any(ToolCallInProgressError) });
+    expect(outcome).toMatchObject({ status: 'failed', error: expect.any(ToolCallInProgressError), retryable: true });
     expect(executions).toHaveLength(0);
   });
 

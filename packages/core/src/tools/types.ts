@@ -110,6 +110,12 @@ export interface ToolFailed {
   tool: string;
   error: CountersignError | Error;
   approvalId?: string | undefined;
+  /**
+   * True when nothing was decided and the call is still pending in the approval store (a poll that
+   * failed on the network or at the server, or the call executing in another process): resume it
+   * later. Absent or false: the outcome is final for these arguments.
+   */
+  retryable?: boolean | undefined;
 }
 
 /** The discriminated result of invoking or resuming a guarded tool. */

@@ -101,21 +101,6 @@ interface PendingRecord {
 
 // OpenAI's rule for function names (Chat Completions and Responses alike).
 const toolNamePattern = /^[a-zA-Z0-9_-]{1,64}$/;
-// Failures that say nothing about the decision: the call stays pending and is asked again.
-const undecidedCodes = new Set(['ERR_NETWORK', 'ERR_TIMEOUT', 'ERR_TOOL_CALL_IN_PROGRESS', 'ERR_APPROVAL_STORE']);
-// Failures that end the call: it ran and failed, or it can never run under this approval.
-const finalCodes = new Set([
-  'ERR_TOOL_EXECUTION',
-  'ERR_ARGUMENTS_CHANGED',
-  'ERR_APPROVAL_MISMATCH',
-  'ERR_APPROVAL_TOKEN_UNAVAILABLE',
-  'ERR_MALFORMED_APPROVAL',
-  'ERR_APPROVAL_DENIED',
-  'ERR_APPROVAL_EXPIRED',
-  'ERR_INVALID_ARGUMENTS',
-  'ERR_CONFIGURATION',
-]);
-
 /**
  * The part every OpenAI adapter shares: which guarded tool a call names, its arguments parsed and
  * mapped back from the model's schema, the guard invoked (never bypassed), and a small record of
@@ -176,7 +161,7 @@ export class GuardedToolCalls {
   remember(call: ModelToolCall, entry: GuardedToolEntry, args: unknown, outcome: ToolOutcome<unknown>): void {
     const known = this.#pending.get(call.callId);
     if (outcome.status === 'approval_pending') this.#pending.set(call.callId, { call, entry, args, outcome });
-    else if (known && outcome.status === 'failed' && undecidedCodes.has(errorCode(outcome.error))) this.#stillWaiting(known, outcome.error);
+    else if (known && outcome.status === 'failed' && outcome.retryable) this.#stillWaiting(known, outcome.error);
     else this.#pending.delete(call.callId);
   }
 
@@ -256,19 +241,8 @@ export class GuardedToolCalls {
       this.#pending.set(callId, { ...record, outcome, lastError: undefined });
       return undefined;
     }
-    if (outcome.status === 'failed' && outcome.approvalId !== undefined && !isExpired(record.outcome)) {
-      const code = errorCode(outcome.error);
-      if (undecidedCodes.has(code)) return this.#stillWaiting(record, outcome.error);
-      if (!finalCodes.has(code)) {
-        // The guard reports a failed poll while the call stays pending in its store, and a stored
-        // failure the same way: ask once more. Pending (or an undecided failure) means undecided.
-        const again = await resume().catch((error: unknown) => ({ status: 'failed' as const, tool: record.call.name, approvalId: record.outcome.approvalId, error: asError(error) }));
-        if (again.status === 'approval_pending' || (again.status === 'failed' && undecidedCodes.has(errorCode(again.error)))) {
-          return this.#stillWaiting(record, outcome.error);
-        }
-        outcome = again;
-      }
-    }
+    // Nothing was decided (a failed poll, the call running elsewhere): keep waiting.
+    if (outcome.status === 'failed' && outcome.retryable) return this.#stillWaiting(record, outcome.error);
     this.#pending.delete(callId);
     return { callId, outcome };
   }
@@ -282,10 +256,6 @@ export class GuardedToolCalls {
 /** The caller aborted: that is theirs to handle, not a tool outcome to show the model. */
 function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true && error === signal.reason;
-}
-
-function isExpired(pending: ToolApprovalPending): boolean {
-  return Date.now() >= Date.parse(pending.expiresAt);
 }
 
 function errorCode(error: Error): string {

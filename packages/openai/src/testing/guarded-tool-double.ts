@@ -106,7 +106,7 @@ export function guardedToolDouble<Schema extends ZodType, Result>(
       // Like the guard: a failed poll is reported, and the call stays pending in the store.
       const error = pollFailure;
       pollFailure = undefined;
-      return { status: 'failed', tool: definition.name, approvalId: record.id, error };
+      return { status: 'failed', tool: definition.name, approvalId: record.id, error, retryable: true };
     }
     switch (record.status) {
       case 'pending':

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { sleep } from './sleep.js';
+
+describe('sleep', () => {
+  it('resolves after the delay', async () => {
+    const started = Date.now();
+    await sleep(20);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(15);
+  });
+
+  it('resolves at once for zero or negative delays', async () => {
+    const started = Date.now();
+    await sleep(-5);
+    expect(Date.now() - started).toBeLessThan(15);
+  });
+
+  it('rejects with the reason of a signal aborted before or during the wait', async () => {
+    const reason = new Error('stopped');
+    await expect(sleep(10_000, AbortSignal.abort(reason))).rejects.toBe(reason);
+    const controller = new AbortController();
+    const sleeping = sleep(10_000, controller.signal, { ref: false });
+    controller.abort(reason);
+    await expect(sleeping).rejects.toBe(reason);
+  });
+});
