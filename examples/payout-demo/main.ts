@@ -96,14 +96,16 @@ try {
       await stack.approvals.approve(request.id, approver);
       say(`  approved as ${approver} (--approve-as)`);
     }
-  } else if (process.stdin.isTTY) {
-    void askInTerminal(request.id);
   }
+  // Interactive: ask here too, and stop asking once the inbox page decided.
+  const stopAsking = new AbortController();
+  if (approvers.length === 0 && !flags.deny && process.stdin.isTTY) void askInTerminal(request.id, stopAsking.signal);
 
   while (outcome.status === 'approval_pending') {
     await sleep(1_000);
     outcome = await createPayout.resume(pendingId, payoutArgs);
   }
+  stopAsking.abort();
 
   say();
   switch (outcome.status) {
@@ -158,14 +160,22 @@ function describeRecord(record: TrailRecord): string {
   return parts.join('  ');
 }
 
-async function askInTerminal(requestId: string): Promise<void> {
+async function askInTerminal(requestId: string, signal: AbortSignal): Promise<void> {
   const terminal = createInterface({ input: process.stdin, output: process.stdout });
   try {
-    const answer = (await terminal.question('  or here: approve as [alice/bob/carol], or "deny": ')).trim();
-    if (answer === 'deny') await stack.approvals.deny(requestId, 'alice', 'denied in the terminal');
-    else if (answer) await stack.approvals.approve(requestId, answer);
-  } catch (error) {
-    say(`  ${(error as Error).message}`);
+    for (;;) {
+      const answer = (await terminal.question('  or here: approve as alice, bob or carol, or type "deny": ', { signal })).trim();
+      try {
+        if (answer === 'deny') await stack.approvals.deny(requestId, 'alice', 'denied in the terminal');
+        else if (answer) await stack.approvals.approve(requestId, answer);
+        else continue;
+        return;
+      } catch (error) {
+        say(`  refused: ${(error as Error).message}`);
+      }
+    }
+  } catch {
+    // Aborted: the request was decided elsewhere (the inbox page).
   } finally {
     terminal.close();
   }

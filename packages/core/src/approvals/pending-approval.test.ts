@@ -244,10 +244,28 @@ describe('dual control', () => {
     expect(await pending.poll()).toBe('approved');
     expect(pending.progress).toMatchObject({ required: 2, received: [{ subject: 'alice' }, { subject: 'bob' }] });
     await context.audit.flush();
-    // One pending record when first seen, one when alice's approval arrived; none for repeats.
-    expect(events.map((event) => event.event)).toEqual(['approval.requested', 'approval.pending', 'approval.pending', 'approval.approved']);
-    expect(events[2]).toMatchObject({ approvers: [{ subject: 'alice' }], outcome: 'pending' });
-    expect(events[3]).toMatchObject({ approvers: [{ subject: 'alice' }, { subject: 'bob' }] });
+    // Progress is evidence, polling is not: one pending record when alice's approval arrived.
+    expect(events.map((event) => event.event)).toEqual(['approval.requested', 'approval.pending', 'approval.approved']);
+    expect(events[1]).toMatchObject({ approvers: [{ subject: 'alice' }], outcome: 'pending' });
+    expect(events[2]).toMatchObject({ approvers: [{ subject: 'alice' }, { subject: 'bob' }] });
+  });
+
+  it('records no repeated progress when a handle is restored from saved state before each poll', async () => {
+    const { pending, server, clock, request, events, context } = await started({ interval: 1, requiredApprovals: () => 2 });
+    let saved = pending.toJSON();
+    const pollRestored = async () => {
+      clock.advance(1_000);
+      const restored = resumeApproval(context, saved);
+      const status = await restored.poll();
+      saved = restored.toJSON();
+      return status;
+    };
+    for (let poll = 0; poll < 3; poll += 1) expect(await pollRestored()).toBe('pending');
+    server.approve(request, 'alice');
+    for (let poll = 0; poll < 3; poll += 1) expect(await pollRestored()).toBe('pending');
+    await context.audit.flush();
+    expect(events.map((event) => event.event)).toEqual(['approval.requested', 'approval.pending']);
+    expect(events[1]).toMatchObject({ approvers: [{ subject: 'alice' }] });
   });
 });
 

@@ -51,11 +51,13 @@ class PendingApprovalHandle implements PendingApproval {
   /** A terminal failure (for example a mismatched token): every later poll throws it again. */
   #failure: Error | undefined;
   #inFlight: Promise<ApprovalStatus> | undefined;
-  #reportedReceived = -1;
+  /** Approvals already in the trail; seeded from saved state, since the guard restores a handle per poll. */
+  #reportedReceived: number;
 
   constructor(context: ApprovalContext, state: SerializedApproval) {
     this.#context = context;
     this.#state = state;
+    this.#reportedReceived = state.progress?.received.length ?? 0;
   }
 
   get id(): string {
@@ -169,6 +171,7 @@ class PendingApprovalHandle implements PendingApproval {
         this.#state.nextPollAt = now + this.#state.interval * 1000;
         const progress = parsePendingProgress(error.parameters);
         if (progress !== undefined) this.#state.progress = progress;
+        // Evidence of progress, not of polling: one record per new approval under dual control.
         const received = progress?.received.length ?? 0;
         if (received !== this.#reportedReceived) {
           this.#reportedReceived = received;
