@@ -89,8 +89,9 @@ async function readRecords(file: string): Promise<Map<string, StoredToolCall>> {
   let data: unknown;
   try {
     data = JSON.parse(text);
-  } catch (error) {
-    throw corrupt(file, 'it is not valid JSON', error);
+  } catch {
+    // No cause: the parser's message quotes the file, which holds auth_req_ids.
+    throw corrupt(file, 'it is not valid JSON');
   }
   if (typeof data !== 'object' || data === null || (data as { version?: unknown }).version !== 1 || !Array.isArray((data as { calls?: unknown }).calls)) {
     throw corrupt(file, 'it is not a version 1 approval store');

@@ -3,6 +3,8 @@ import type { AuditEventInput } from '../audit/types.js';
 import type { AccessToken } from '../types.js';
 import { parsePendingProgress, processApprovedTokenResponse } from './ciba-responses.js';
 import { ApprovalTokenUnavailableError } from './errors.js';
+import { redactedAccessToken } from '../lib/redacted-token.js';
+import { CIBA_GRANT_TYPE } from '../oauth/grant-types.js';
 import { sleep as realSleep } from '../lib/sleep.js';
 import type { ApprovalContext, ApprovalProgress, ApprovalStatus, PendingApproval, SerializedApproval } from './types.js';
 
@@ -11,7 +13,7 @@ import type { ApprovalContext, ApprovalProgress, ApprovalStatus, PendingApproval
  *
  * @see https://openid.net/specs/openid-client-initiated-backchannel-authentication-core-1_0.html#rfc.section.10.1
  */
-export const CIBA_GRANT_TYPE = 'urn:openid:params:grant-type:ciba';
+export { CIBA_GRANT_TYPE };
 
 /** Seconds between polls when the server gives no `interval` (CIBA §7.3). */
 export const DEFAULT_POLL_INTERVAL = 5;
@@ -136,14 +138,14 @@ class PendingApprovalHandle implements PendingApproval {
     }
     try {
       const grant = processApprovedTokenResponse(response, this.#state.authorizationDetails);
-      this.#token = {
+      this.#token = redactedAccessToken({
         accessToken: grant.accessToken,
         tokenType: 'DPoP',
         expiresAt: clock() + grant.expiresIn * 1000,
         scope: grant.scope ?? this.#state.scope,
         resource: this.#state.resource,
         authorizationDetails: grant.authorizationDetails,
-      };
+      });
       this.#state.status = 'approved';
       this.#state.progress = {
         required: Math.max(this.#state.progress?.required ?? 0, grant.approvers.length, 1),

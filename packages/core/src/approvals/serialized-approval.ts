@@ -16,8 +16,9 @@ export function parseSerializedApproval(input: unknown): SerializedApproval {
   if (typeof input === 'string') {
     try {
       value = JSON.parse(input);
-    } catch (error) {
-      throw new MalformedApprovalError('serialized approval is not valid JSON', { cause: error });
+    } catch {
+      // No cause: the parser's message quotes the input, which holds the auth_req_id.
+      throw new MalformedApprovalError('serialized approval is not valid JSON');
     }
   }
   if (!isObject(value)) throw new MalformedApprovalError('serialized approval must be a JSON object');

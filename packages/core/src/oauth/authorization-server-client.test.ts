@@ -223,6 +223,18 @@ describe('tokenRequest', () => {
     expect(performance.now() - started).toBeLessThan(450);
   });
 
+  it('does not retry a CIBA poll lost to a timeout (the auth_req_id may be spent), unlike client_credentials', async () => {
+    for (const [grantType, expectedAttempts] of [['client_credentials', 2], ['urn:openid:params:grant-type:ciba', 1]] as const) {
+      server = createMockAuthorizationServer({
+        prepare: (pool) => pool.intercept({ path: '/token', method: 'POST' }).reply(200, tokenBody).delay(500).times(3),
+      });
+      const { client } = createClientFor(server, { timeoutMs: 100, retries: 1 });
+      await expect(client.tokenRequest(grantType, { auth_req_id: 'req-1' })).rejects.toBeInstanceOf(TimeoutError);
+      const slowToken = server.agent.pendingInterceptors().find((interceptor) => interceptor.path === '/token');
+      expect(slowToken?.timesInvoked, grantType).toBe(expectedAttempts);
+    }
+  });
+
   it('stops at once when the caller aborts, with the caller’s reason', async () => {
     server = createMockAuthorizationServer({
       prepare: (pool) => pool.intercept({ path: '/token', method: 'POST' }).reply(200, tokenBody).delay(1_000),

@@ -1,3 +1,4 @@
+import { CIBA_GRANT_TYPE } from './grant-types.js';
 import type { Dispatcher } from 'undici';
 import { clientAssertionType, createClientAssertionSigner } from '../assertion.js';
 import { discover } from '../discovery.js';
@@ -182,7 +183,15 @@ export function createAuthorizationServerClient(options: AuthorizationServerClie
     metadata: getMetadata,
     tokenRequest(grantType, parameters, requestOptions) {
       return call(
-        { endpoint: 'token_endpoint', what: 'token endpoint', dpop: true, idempotent: true, process: processTokenResponse },
+        {
+          endpoint: 'token_endpoint',
+          what: 'token endpoint',
+          dpop: true,
+          // A CIBA poll is not idempotent: the auth_req_id is spent once the token was issued, so a
+          // response lost to a timeout must not be asked for again (the server would refuse the grant).
+          idempotent: grantType !== CIBA_GRANT_TYPE,
+          process: processTokenResponse,
+        },
         { ...parameters, grant_type: grantType },
         requestOptions,
       );

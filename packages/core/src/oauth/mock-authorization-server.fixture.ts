@@ -32,8 +32,6 @@ export interface ScriptedReply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
-  /** Milliseconds before the reply. */
-  delayMs?: number;
 }
 
 export type Reply = ScriptedReply | ((request: RecordedRequest) => ScriptedReply);

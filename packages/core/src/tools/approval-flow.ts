@@ -1,10 +1,11 @@
 import type { ZodType } from 'zod';
 import { waitForNextPoll } from '../approvals/pending-approval.js';
 import { ApprovalTokenUnavailableError } from '../approvals/errors.js';
+import { sameAuthorizationDetails } from '../approvals/ciba-responses.js';
 import { FINAL_STATES } from '../approvals/stored-tool-call.js';
 import type { PendingApproval, StoredToolCall } from '../approvals/types.js';
 import type { AuditEventInput } from '../audit/types.js';
-import { ApprovalStoreError, ArgumentsChangedError, ConfigurationError } from '../errors.js';
+import { ApprovalMismatchError, ApprovalStoreError, ArgumentsChangedError, ConfigurationError } from '../errors.js';
 import type { AccessToken, Agent } from '../types.js';
 import { actionAuthorizationDetails } from './action-binding.js';
 import { ToolCallInProgressError, ToolExecutionError } from './errors.js';
@@ -116,6 +117,14 @@ export function createApprovalFlow<Result>(agent: Agent, definition: ToolDefinit
     }
     if (approval.status === 'approved') {
       if (approval.token === undefined) return { outcome: await settle(approvalId, approval, failed(approvalId, new ApprovalTokenUnavailableError(approvalId))) };
+      // The token must name the very call about to run, not only match what the store recorded:
+      // a tampered store (another hash, other arguments) fails closed here.
+      if (!sameAuthorizationDetails(approval.token.authorizationDetails, actionAuthorizationDetails(tool, call.argsSha256, policy, call.args))) {
+        const mismatch = new ApprovalMismatchError(
+          `the action token approved under ${approvalId} does not name these arguments of tool ${tool}; nothing ran`,
+        );
+        return { outcome: await settle(approvalId, approval, failed(approvalId, mismatch)) };
+      }
       return { outcome: await claimAndExecute(approvalId, approval, approval.token, call, options) };
     }
     if (pollError !== undefined) return { outcome: await settle(approvalId, approval, failed(approvalId, asError(pollError))) };

@@ -185,6 +185,21 @@ describe('resume', () => {
     expect(attempts).toBe(1);
   });
 
+  it('refuses to run arguments the action token does not name, even when the store was tampered to match them', async () => {
+    const { tool, approvalId, executions, clock, server, request, sent, agent } = await pendingPayout();
+    server.approve(request, 'alice');
+    clock.advance(1_000);
+    // Someone with write access to the store swaps the recorded hash for other arguments.
+    const other = { ...payout, recipient: 'MALLORY', amount: 99_999 };
+    await agent.approvalStore.update(approvalId, (record) => ({ ...record, argsSha256: canonicalSha256(other) }));
+    const outcome = await tool.resume(approvalId, other);
+    expect(outcome).toMatchObject({ status: 'failed', approvalId, error: expect.any(ApprovalMismatchError) });
+    expect(executions).toHaveLength(0);
+    expect(sent).toHaveLength(0);
+    // Final: the original arguments do not run under it either, the store says failed.
+    expect((await agent.approvalStore.get(approvalId))?.state).toBe('failed');
+  });
+
   it('keeps the call pending through a transient polling failure', async () => {
     const { tool, approvalId, executions, clock, server, request, context } = await pendingPayout();
     const tokenRequest = server.tokenRequest.bind(server);

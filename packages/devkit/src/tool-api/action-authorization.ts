@@ -61,6 +61,11 @@ export function requireApprovedAction(token: AccessTokenClaims, requirement: Act
   if (matching === undefined) {
     throw insufficientScope('the request body does not match the approved arguments (args_sha256)', requirement.scope);
   }
+  const misleading = displayedMembers.filter((member) => member in matching && !sameValue(matching[member], memberOf(requirement.args, member)));
+  if (misleading.length > 0) {
+    // The approver decided on what the inbox showed (these members), not on the hash.
+    throw insufficientScope(`the approved ${misleading.join(', ')} differ${misleading.length === 1 ? 's' : ''} from the request body`, requirement.scope);
+  }
   const approvers = distinctApprovers(token.approvers);
   if (approvers.length < requirement.approvals) {
     throw insufficientScope(
@@ -69,6 +74,17 @@ export function requireApprovedAction(token: AccessTokenClaims, requirement: Act
     );
   }
   return approvers;
+}
+
+/** Members of an `agent_action` detail that the inbox shows the approver; each must say what the body does. */
+const displayedMembers = ['amount', 'currency', 'recipient', 'accountId', 'keyId', 'reason', 'memo'] as const;
+
+function memberOf(args: unknown, member: string): unknown {
+  return typeof args === 'object' && args !== null ? (args as Record<string, unknown>)[member] : undefined;
+}
+
+function sameValue(shown: unknown, actual: unknown): boolean {
+  return canonicalize(shown) === canonicalize(actual);
 }
 
 /** One entry per distinct subject, the earliest approval kept. */

@@ -76,6 +76,21 @@ describe('tool API: POST /payouts', { timeout: 30_000 }, () => {
     expect((await scenario.postPayout(token, { args: reordered })).status).toBe(201);
   });
 
+  it('refuses a body whose hash was approved but whose amount or recipient differ from what the approver was shown', async () => {
+    const actual = { ...samplePayout, amount: 999, recipient: 'Mallory' };
+    const shown = { amount: 9, recipient: samplePayout.recipient, currency: 'EUR' };
+    const token = await scenario.actionToken(actual, {
+      authorization_details: [{ type: 'agent_action', tool: 'create_payout', args_sha256: testArgumentsHash(actual), ...shown }],
+    });
+    const before = scenario.snapshot();
+    expectRefusal(await scenario.postPayout(token, { args: actual }), 403, 'insufficient_scope', /approved amount, recipient differ from the request body/);
+    expect(scenario.snapshot()).toBe(before);
+    const honest = await scenario.actionToken(actual, {
+      authorization_details: [{ type: 'agent_action', tool: 'create_payout', args_sha256: testArgumentsHash(actual), amount: 999, recipient: 'Mallory', currency: 'EUR' }],
+    });
+    expect((await scenario.postPayout(honest, { args: actual })).status).toBe(201);
+  });
+
   it('refuses a routine token, an action for another tool, and an action for another API', async () => {
     const before = scenario.snapshot();
     const routine = await scenario.routineToken({ scope: 'payouts:write' });
