@@ -81,6 +81,16 @@ describe('tool API: access tokens (RFC 9068, RFC 9449 §7)', { timeout: 30_000 }
     await expectTokenRefused(forged, 401, 'invalid_token', /signature/);
   });
 
+  it('does not spend a proof jti on a request whose token is refused, so forged requests cannot fill the replay cache', async () => {
+    const { privateKey } = await generateKeyPair('ES256');
+    const forged = await signAccessToken(privateKey, { iss: scenario.issuer.issuer, aud: scenario.api.url, cnf: { jkt: scenario.key.jkt } }, { kid: 'test-issuer-key' });
+    const proof = await scenario.proof(forged, 'POST', '/payouts');
+    // The same request twice: refused for its token both times, never as a replay (nothing was recorded).
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      expectChallenge(await scenario.postPayout(forged, { proof }), 401, 'invalid_token', /signature/);
+    }
+  });
+
   it('refuses a token that is not DPoP-bound', async () => {
     await expectTokenRefused(await scenario.actionToken(samplePayout, { cnf: undefined }), 401, 'invalid_token', /cnf\.jkt/);
   });

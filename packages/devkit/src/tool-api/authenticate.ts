@@ -52,6 +52,7 @@ export async function authenticateRequest(
   const proof = await verifiers.proofs.verify({ proof: proofs[0]!, method: request.method ?? '', url: target, accessToken: credentials });
   const token = await verifiers.tokens.verify(credentials);
   if (token.jkt !== proof.jkt) throw invalidToken('the DPoP proof key does not match the key the token is bound to (cnf.jkt)');
+  proof.spend();
   return { token };
 }
 

@@ -25,6 +25,11 @@ export interface VerifiedDpopProof {
   jkt: string;
   /** The proof's `jti`. */
   jti: string;
+  /**
+   * Records the `jti` as used, refusing a replay. Called once the access token is verified and bound
+   * to this key, so unauthenticated requests cannot fill the replay cache.
+   */
+  spend(): void;
 }
 
 /** Options of {@link createDpopProofVerifier}. */
@@ -122,10 +127,16 @@ export function createDpopProofVerifier(options: DpopProofVerifierOptions): Dpop
     const now = clock();
     if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalidDpopProof('DPoP proof iat is missing');
     if (iat < now - maxAge || iat > now + futureSkew) throw invalidDpopProof('DPoP proof iat is outside the acceptable window');
-    // Remembered for as long as the iat stays acceptable: after that the iat check refuses it anyway.
-    if (!options.seenProofs.add(jti, iat + maxAge + futureSkew + 1)) throw invalidDpopProof('DPoP proof jti was already used');
+    if (options.seenProofs.has(jti)) throw invalidDpopProof('DPoP proof jti was already used');
 
-    return { jkt: await calculateJwkThumbprint(jwk, 'sha256'), jti };
+    return {
+      jkt: await calculateJwkThumbprint(jwk, 'sha256'),
+      jti,
+      spend() {
+        // Remembered for as long as the iat stays acceptable: after that the iat check refuses it anyway.
+        if (!options.seenProofs.add(jti, iat + maxAge + futureSkew + 1)) throw invalidDpopProof('DPoP proof jti was already used');
+      },
+    };
   }
 
   return { algorithms, verify };
