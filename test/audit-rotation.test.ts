@@ -1,8 +1,9 @@
 /**
- * Evidence across a key rotation: the trail of an agent whose identity key is rotated mid-run names
- * the kid in force at each step, its checkpoints are signed by whichever key was current, and it
- * verifies with the public keys of every kid that ever signed (not with the current JWKS alone once
- * the old key is retired: keep retired public keys for verification).
+ * Evidence across a key rotation: the trail of an agent whose identity key is rotated mid-run
+ * (staged, published, activated, retired) names the kid in force at each step and records the
+ * switch as `key.rotated`; its checkpoints are signed by whichever key was current; and it verifies
+ * with `jwks({ includeRetired: true })`, which keeps the public keys of retired kids (the published
+ * set alone no longer can, once the old key is retired).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,7 +30,7 @@ afterAll(async () => {
 });
 
 describe('audit trail across a key rotation', () => {
-  it('records the kid in force, signs checkpoints with the current key, and verifies with every kid that signed', async () => {
+  it('records the kid in force and the switch, signs checkpoints with the current key, and verifies with retired keys kept', async () => {
     const clientId = `rotating-agent-${process.pid}`;
     const store = fileKeyStore(join(directory, 'keys'));
     const first = await store.load();
@@ -46,18 +47,13 @@ describe('audit trail across a key rotation', () => {
     });
 
     let second: Awaited<ReturnType<typeof store.rotate>>;
-    const everyKey = new Map<string, Record<string, unknown>>();
-    const remember = async () => {
-      for (const key of (await store.jwks()).keys) everyKey.set(String(key.kid), { ...key });
-    };
     try {
-      await remember();
       await agent.getToken({ resource: stack.toolApiUrl, scope: 'accounts:read' });
       await agent.audit.flush();
 
-      second = await store.rotate();
-      await remember();
+      second = await store.rotate(); // staged: published from now on, not yet signing
       stack.registerAgent({ clientId, jwks: await published(), scopes });
+      await store.activate(second.kid);
       // A new token request signs its assertion with the new key.
       await agent.getToken({ resource: stack.toolApiUrl, scope: 'payouts:write' });
       await agent.getToken({ resource: stack.toolApiUrl, scope: 'accounts:read payouts:write' });
@@ -66,19 +62,26 @@ describe('audit trail across a key rotation', () => {
       await agent.close();
     }
     await store.retire(first.kid);
+    stack.registerAgent({ clientId, jwks: await published(), scopes });
 
     const records = (await readFile(trailPath, 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as TrailRecord);
-    const issued = records.flatMap((record) => (record.kind === 'event' && record.event.event === 'token.issued' ? [record.event] : []));
+    const events = records.flatMap((record) => (record.kind === 'event' ? [record.event] : []));
+    const issued = events.filter((event) => event.event === 'token.issued');
     expect(issued.map((event) => event.kid)).toEqual([first.kid, second!.kid, second!.kid]);
+    const rotations = events.filter((event) => event.event === 'key.rotated');
+    expect(rotations).toHaveLength(1);
+    expect(rotations[0]).toMatchObject({ kid: second!.kid, previousKid: first.kid, outcome: 'ok' });
     const signers = records.flatMap((record) => (record.kind === 'checkpoint' ? [record.checkpoint.kid] : []));
     expect(signers[0]).toBe(first.kid);
     expect(signers.at(-1)).toBe(second!.kid);
 
-    const result = await verifyAuditTrail(trailPath, { jwks: { keys: [...everyKey.values()] } });
+    const verification = await store.jwks({ includeRetired: true });
+    expect(verification.keys.map((key) => key.kid)).toEqual([second!.kid, first.kid]);
+    const result = await verifyAuditTrail(trailPath, { jwks: verification });
     expect(result).toMatchObject({ ok: true, kids: [first.kid, second!.kid], warnings: [] });
 
-    // After retiring the old key the store publishes only the new one: the old checkpoints then
-    // name a kid the verifier does not know.
+    // The published set holds only the new key after the retirement: the old checkpoints then
+    // name a kid it does not know. This is why verification uses includeRetired.
     const current = await verifyAuditTrail(trailPath, { jwks: await store.jwks() });
     expect(current).toMatchObject({ ok: false, reason: 'unknown_kid' });
   });

@@ -134,7 +134,7 @@ try {
 
   // 4. Evidence: the hash-chained, signed trail, verified with the agent's public keys.
   await agent.close();
-  const jwks = await keys.jwks();
+  const jwks = await keys.jwks({ includeRetired: true }); // retired public keys too: old checkpoints still verify
   const jwksPath = join(stateDir, 'payout-agent.jwks.json');
   await writeFile(jwksPath, `${JSON.stringify(jwks, null, 2)}\n`);
   const report = await verifyAuditTrail(auditPath, { jwks });

@@ -65,7 +65,7 @@ describe('createAgent', () => {
     const { agent } = await start({ key: store as never });
     const before = agent.keyId;
     await agent.getToken({ scope: 'a' });
-    const next = await store.rotate();
+    const next = await store.rotate({ activate: true });
     expect((await agent.publicJwks()).keys.map((key) => key.kid)).toEqual([next.kid, before]);
     await agent.getToken({ scope: 'b' });
     const kids = server!.requestsTo('/token').map((request) => headerOf(request.form.get('client_assertion')!).kid);

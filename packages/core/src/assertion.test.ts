@@ -65,7 +65,7 @@ describe('createClientAssertionSigner', () => {
     const assertions = createClientAssertionSigner(store, 'payout-agent');
     const old = await store.load();
     const before = await assertions.create({ audience: issuer });
-    const next = await store.rotate();
+    const next = await store.rotate({ activate: true });
     const after = await assertions.create({ audience: issuer });
     expect(decodeProtectedHeader(before).kid).toBe(old.kid);
     expect(decodeProtectedHeader(after).kid).toBe(next.kid);

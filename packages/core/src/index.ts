@@ -17,13 +17,13 @@ export { createNodeSigner } from './keys/node-signer.js';
 export { createNobleSigner } from './keys/noble-signer.js';
 export { jwkThumbprint } from './keys/thumbprint.js';
 export { isKeyStore, exportPublicJwk, publicJwks } from './keys/key-store.js';
-export type { KeyStore, RotatingKeyStore, PublicJwks } from './keys/key-store.js';
+export type { KeyStore, RotatingKeyStore, PublicJwks, JwksOptions, RotateOptions } from './keys/key-store.js';
 export { memoryKeyStore } from './keys/memory-key-store.js';
 export type { MemoryKeyStoreOptions } from './keys/memory-key-store.js';
 export { fileKeyStore } from './keys/file-key-store.js';
 export type { FileKeyStoreOptions } from './keys/file-key-store.js';
 export { createCurrentKey } from './keys/current-key.js';
-export type { CurrentKey } from './keys/current-key.js';
+export type { CurrentKey, CurrentKeyOptions } from './keys/current-key.js';
 
 // Client assertions and DPoP
 export { createClientAssertionSigner, clientAssertionType } from './assertion.js';

@@ -65,7 +65,8 @@ export interface AgentOptions {
   /**
    * The agent's identity key (private_key_jwt): a {@link Signer}, or a key store such as
    * `fileKeyStore(dir)`, in which case every assertion is signed with the store's current key, so a
-   * `rotate()` takes effect on the next token request without restarting the agent.
+   * key made current with `activate()` (after its JWKS is published) signs the next token request
+   * without a restart.
    */
   key: Signer | KeyStore;
   /** DPoP key settings; a fresh key is generated per agent instance (default ES256). */

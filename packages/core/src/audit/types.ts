@@ -33,6 +33,8 @@ export interface AuditEvent {
   agent: string;
   /** kid of the identity key. */
   kid: string;
+  /** On `key.rotated`: kid of the identity key that `kid` replaced. */
+  previousKid?: string | undefined;
   /** RFC 7638 thumbprint of the DPoP key. */
   jkt: string;
   tool?: string | undefined;

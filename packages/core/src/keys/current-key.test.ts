@@ -21,19 +21,29 @@ describe('createCurrentKey', () => {
     expect('rotate' in identity).toBe(false);
   });
 
-  it('follows a rotation made through it or directly on the store', async () => {
+  it('follows an activation made through it or directly on the store, and reports each change', async () => {
     const store = memoryKeyStore();
-    const identity = await createCurrentKey(store);
+    const changes: [string, string][] = [];
+    const identity = await createCurrentKey(store, { onChange: (previous, next) => changes.push([previous.kid, next.kid]) });
     const first = identity.current();
     const second = await identity.rotate!();
+    expect(identity.current()).toBe(first); // staged, not signing
+    expect((await identity.jwks()).keys.map((key) => key.kid)).toEqual([first.kid, second.kid]);
+    expect(await identity.activate!()).toBe(second);
     expect(identity.current()).toBe(second);
-    const third = await store.rotate();
+    const third = await store.rotate({ activate: true });
     expect(identity.current()).toBe(second); // not seen until the next load
     await identity.load();
+    await identity.load();
     expect(identity.current()).toBe(third);
+    expect(changes).toEqual([
+      [first.kid, second.kid],
+      [second.kid, third.kid],
+    ]);
     expect((await identity.jwks()).keys.map((key) => key.kid)).toEqual([third.kid, second.kid, first.kid]);
     await identity.retire!(first.kid);
     expect((await identity.jwks()).keys).toHaveLength(2);
+    expect((await identity.jwks({ includeRetired: true })).keys.map((key) => key.kid)).toEqual([third.kid, second.kid, first.kid]);
   });
 
   it('never goes back to an older key when loads overlap', async () => {
@@ -54,14 +64,17 @@ describe('createCurrentKey', () => {
     expect(identity.current()).toBe(newer);
   });
 
-  it('switches assertions to a key rotated by another process, mid-stream, with none failing', async () => {
+  it('switches assertions to a key activated by another process, mid-stream, with none failing', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'countersign-current-'));
     try {
       const identity = await createCurrentKey(fileKeyStore(directory));
       const assertions = createClientAssertionSigner(identity, 'payout-agent');
       const before = identity.current();
       const batch = async () => Promise.all(Array.from({ length: 50 }, () => assertions.create({ audience: 'https://as.example' })));
-      const [early, rotated, late] = await Promise.all([batch(), fileKeyStore(directory).rotate(), batch()]);
+      const [staging, rotated] = await Promise.all([batch(), fileKeyStore(directory).rotate()]);
+      // Staged only: every assertion is still signed by the current key.
+      expect(new Set(staging.map((assertion) => decodeProtectedHeader(assertion).kid))).toEqual(new Set([before.kid]));
+      const [early, , late] = await Promise.all([batch(), fileKeyStore(directory).activate(rotated.kid), batch()]);
       const kids = new Set([...early, ...late].map((assertion) => decodeProtectedHeader(assertion).kid));
       for (const kid of kids) expect([before.kid, rotated.kid]).toContain(kid);
       const after = await assertions.create({ audience: 'https://as.example' });

@@ -7,6 +7,7 @@ import { KeyError, KeyPermissionError } from '../errors.js';
 import { createCompactJwsSigner } from '../jws.js';
 import { fileKeyStore } from './file-key-store.js';
 import { withDirectoryLock } from './key-files.js';
+import type { RotatingKeyStore } from './key-store.js';
 import type { PublicJwk, Signer } from './signer.js';
 
 let root: string;
@@ -169,31 +170,145 @@ describe('fileKeyStore: passphrase', () => {
   });
 });
 
-describe('fileKeyStore: rotation', () => {
-  it('rotates to a new current key and publishes both until the old one is retired', async () => {
+describe('fileKeyStore: two-phase rotation', () => {
+  const manifestOf = async () => JSON.parse(await readFile(join(directory, 'keys.json'), 'utf8')) as Record<string, unknown>;
+  const kidsOf = async (store: RotatingKeyStore, options?: { includeRetired: boolean }) => (await store.jwks(options)).keys.map((key) => key.kid);
+
+  it('stages a new key: published at once, signing only once activated, the old one published until retired', async () => {
     const store = fileKeyStore(directory);
     const old = await store.load();
     const next = await store.rotate();
     expect(next.kid).not.toBe(old.kid);
-    expect((await store.load()).kid).toBe(next.kid);
-
+    expect((await store.load()).kid).toBe(old.kid);
     const overlap = (await store.jwks()).keys;
-    expect(overlap.map((key) => key.kid)).toEqual([next.kid, old.kid]);
-    expect(await verifiesWith(old, overlap[1]!)).toBe(true);
-    expect(await verifiesWith(next, overlap[0]!)).toBe(true);
+    expect(overlap.map((key) => key.kid)).toEqual([old.kid, next.kid]);
+    expect(await verifiesWith(old, overlap[0]!)).toBe(true);
+    expect(await verifiesWith(next, overlap[1]!)).toBe(true);
+    expect(await manifestOf()).toMatchObject({ current: old.kid, staged: next.kid });
+
+    expect((await store.activate(next.kid)).kid).toBe(next.kid);
+    expect((await store.load()).kid).toBe(next.kid);
+    expect(await kidsOf(store)).toEqual([next.kid, old.kid]);
+    expect(await manifestOf()).not.toHaveProperty('staged');
 
     await store.retire(old.kid);
-    expect((await store.jwks()).keys.map((key) => key.kid)).toEqual([next.kid]);
+    expect(await kidsOf(store)).toEqual([next.kid]);
     expect((await readdir(directory)).includes(`${old.kid}.pem`)).toBe(false);
   });
 
-  it('lets a live process see a rotation made by another one on its next load()', async () => {
+  it('keeps the staged key across a restart, and a new process can activate it for the live one', async () => {
     const live = fileKeyStore(directory);
-    const before = await live.load();
+    const old = await live.load();
     const next = await fileKeyStore(directory).rotate(); // e.g. `countersign keys rotate` in another process
-    const after = await live.load();
-    expect(after.kid).toBe(next.kid);
-    expect(after.kid).not.toBe(before.kid);
+    const restarted = fileKeyStore(directory);
+    expect((await restarted.load()).kid).toBe(old.kid);
+    expect(await kidsOf(restarted)).toEqual([old.kid, next.kid]);
+    expect((await live.load()).kid).toBe(old.kid);
+
+    expect((await fileKeyStore(directory).activate()).kid).toBe(next.kid); // no kid: the staged one
+    expect((await live.load()).kid).toBe(next.kid);
+    expect((await fileKeyStore(directory).load()).kid).toBe(next.kid);
+    await expect(fileKeyStore(directory).activate()).rejects.toThrow(/no key is staged/);
+  });
+
+  it('rotate({ activate: true }) makes the new key current at once, the old one still published', async () => {
+    const store = fileKeyStore(directory);
+    const old = await store.load();
+    const next = await store.rotate({ activate: true });
+    expect((await store.load()).kid).toBe(next.kid);
+    expect((await fileKeyStore(directory).load()).kid).toBe(next.kid);
+    expect(await kidsOf(store)).toEqual([next.kid, old.kid]);
+    expect(await manifestOf()).not.toHaveProperty('staged');
+  });
+
+  it('on an empty store, rotate() first makes the current key, then stages the new one', async () => {
+    const store = fileKeyStore(directory);
+    const next = await store.rotate();
+    const current = await store.load();
+    expect(current.kid).not.toBe(next.kid);
+    expect(await kidsOf(store)).toEqual([current.kid, next.kid]);
+  });
+
+  it('refuses a second rotation while a key is staged, from any process; retiring the staged key abandons it', async () => {
+    const store = fileKeyStore(directory);
+    const old = await store.load();
+    const results = await Promise.allSettled([store.rotate(), fileKeyStore(directory).rotate(), fileKeyStore(directory).rotate({ activate: true })]);
+    const staged = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    expect(staged).toHaveLength(1);
+    for (const result of results) {
+      if (result.status === 'rejected') {
+        expect(result.reason).toBeInstanceOf(KeyError);
+        expect((result.reason as Error).message).toContain(`key ${staged[0]!.kid} is staged already`);
+      }
+    }
+    expect((await readdir(directory)).filter((name) => name.endsWith('.pem'))).toHaveLength(2);
+
+    await store.retire(staged[0]!.kid);
+    expect(await kidsOf(store)).toEqual([old.kid]);
+    expect((await store.load()).kid).toBe(old.kid);
+    await expect(store.activate(staged[0]!.kid)).rejects.toThrow(/is retired/);
+    const again = await store.rotate();
+    expect(await kidsOf(store)).toEqual([old.kid, again.kid]);
+  });
+
+  it('activate refuses unknown, retired and malformed kids with a KeyError, changing nothing', async () => {
+    const store = fileKeyStore(directory);
+    const old = await store.load();
+    const next = await store.rotate();
+    await store.activate(next.kid);
+    await store.retire(old.kid);
+    const unknown = await failure(store.activate('A'.repeat(43)));
+    expect(unknown).toBeInstanceOf(KeyError);
+    expect(unknown.message).toContain(`no key with kid ${'A'.repeat(43)}`);
+    const retired = await failure(store.activate(old.kid));
+    expect(retired).toBeInstanceOf(KeyError);
+    expect(retired.message).toMatch(/is retired: its private key is destroyed/);
+    await expect(store.activate('../../etc/passwd')).rejects.toThrow(/not a key id/);
+    await expect(store.activate()).rejects.toThrow(/no key is staged/);
+    expect((await store.load()).kid).toBe(next.kid);
+    expect((await store.activate(next.kid)).kid).toBe(next.kid); // the current key: nothing changes
+  });
+
+  it('can roll back to a previous key that is still published', async () => {
+    const store = fileKeyStore(directory);
+    const old = await store.load();
+    const next = await store.rotate({ activate: true });
+    expect((await store.activate(old.kid)).kid).toBe(old.kid);
+    expect((await store.load()).kid).toBe(old.kid);
+    expect(await kidsOf(store)).toEqual([old.kid, next.kid]);
+  });
+
+  it('does not activate a staged key whose file is damaged: the current key keeps signing', async () => {
+    const store = fileKeyStore(directory);
+    const old = await store.load();
+    const next = await store.rotate();
+    await writeFile(join(directory, `${next.kid}.pem`), 'garbage', { mode: 0o600 });
+    await expect(fileKeyStore(directory).activate(next.kid)).rejects.toThrow(/not a PKCS#8 PEM private key/);
+    expect((await fileKeyStore(directory).load()).kid).toBe(old.kid);
+    expect(await manifestOf()).toMatchObject({ current: old.kid, staged: next.kid });
+  });
+
+  it('keeps the public keys of retired keys for verification (after a restart too), never their private keys', async () => {
+    const store = fileKeyStore(directory, { alg: 'EdDSA' });
+    const first = await store.load();
+    const second = await store.rotate({ activate: true });
+    const third = await store.rotate();
+    await store.activate();
+    await store.retire(first.kid);
+    await store.retire(second.kid);
+    await store.retire(second.kid); // again: nothing changes
+
+    expect(await kidsOf(store)).toEqual([third.kid]);
+    const reopened = fileKeyStore(directory);
+    const all = (await reopened.jwks({ includeRetired: true })).keys;
+    expect(all.map((key) => key.kid)).toEqual([third.kid, second.kid, first.kid]);
+    expect(all[2]).toEqual({ ...first.publicJwk, kid: first.kid, alg: 'EdDSA', use: 'sig' });
+    expect(await verifiesWith(first, all[2]!)).toBe(true);
+    expect(await verifiesWith(second, all[1]!)).toBe(true);
+    expect((await readdir(directory)).filter((name) => name.endsWith('.pem'))).toEqual([`${third.kid}.pem`]);
+    const manifest = await readFile(join(directory, 'keys.json'), 'utf8');
+    expect(manifest).not.toMatch(/"d"\s*:/);
+    await expect(reopened.retire(first.kid)).resolves.toBeUndefined();
   });
 
   it('keeps the algorithm of the current key when rotating', async () => {
@@ -202,11 +317,11 @@ describe('fileKeyStore: rotation', () => {
     expect([first.alg, next.alg]).toEqual(['EdDSA', 'EdDSA']);
   });
 
-  it('serves every load during a rotation with a complete key', async () => {
+  it('serves every load during a rotation and an activation with a complete key', async () => {
     const store = fileKeyStore(directory);
     const old = await store.load();
     const loads = Array.from({ length: 50 }, () => store.load());
-    const rotation = store.rotate();
+    const rotation = store.rotate().then((signer) => store.activate(signer.kid));
     const more = Array.from({ length: 50 }, () => fileKeyStore(directory).load());
     const next = await rotation;
     for (const signer of await Promise.all([...loads, ...more])) expect([old.kid, next.kid]).toContain(signer.kid);
@@ -225,12 +340,22 @@ describe('fileKeyStore: rotation', () => {
   it('finishes a retire that was cut short after the manifest was written', async () => {
     const store = fileKeyStore(directory);
     const old = await store.load();
-    await store.rotate();
+    await store.rotate({ activate: true });
     const oldPem = await readFile(join(directory, `${old.kid}.pem`));
     await store.retire(old.kid);
     await writeFile(join(directory, `${old.kid}.pem`), oldPem, { mode: 0o600 }); // as if the unlink never happened
     await store.retire(old.kid);
     expect((await readdir(directory)).includes(`${old.kid}.pem`)).toBe(false);
+  });
+
+  it('reads a manifest written before two-phase rotation (no staged, no retired)', async () => {
+    const signer = await fileKeyStore(directory).load();
+    const { current, keys } = await manifestOf();
+    await writeFile(join(directory, 'keys.json'), JSON.stringify({ version: 1, current, keys }), { mode: 0o600 });
+    const store = fileKeyStore(directory);
+    expect((await store.load()).kid).toBe(signer.kid);
+    const next = await store.rotate();
+    expect(await kidsOf(store, { includeRetired: true })).toEqual([signer.kid, next.kid]);
   });
 });
 
@@ -252,6 +377,33 @@ describe('fileKeyStore: damaged stores', () => {
     await expect(fileKeyStore(directory).load()).rejects.toThrow(/malformed/);
     await writeFile(join(directory, 'keys.json'), 'not json', { mode: 0o600 });
     await expect(fileKeyStore(directory).load()).rejects.toThrow(/not valid JSON/);
+  });
+
+  it('refuses a manifest whose staged or retired entries do not add up', async () => {
+    const store = fileKeyStore(directory);
+    const old = await store.load();
+    const next = await store.rotate({ activate: true });
+    await store.retire(old.kid);
+    const manifest = JSON.parse(await readFile(join(directory, 'keys.json'), 'utf8')) as {
+      current: string;
+      keys: unknown[];
+      retired: { jwk: Record<string, unknown> }[];
+    };
+    const write = (value: unknown) => writeFile(join(directory, 'keys.json'), JSON.stringify(value), { mode: 0o600 });
+    const variants: unknown[] = [
+      { ...manifest, staged: 'A'.repeat(43) }, // names no key
+      { ...manifest, staged: next.kid }, // staged and current at once
+      { ...manifest, retired: [{ ...manifest.retired[0], jwk: { ...manifest.retired[0]!.jwk, x: next.publicJwk.x, y: next.publicJwk.y } }] }, // key is not its kid
+      { ...manifest, retired: [{ ...manifest.retired[0], jwk: { ...manifest.retired[0]!.jwk, d: 'secret' } }] }, // private member
+      { ...manifest, retired: [{ ...manifest.retired[0], kid: next.kid, jwk: { ...next.publicJwk, kid: next.kid, alg: 'ES256', use: 'sig' } }] }, // kid listed twice
+      { ...manifest, retired: 'none' },
+    ];
+    for (const variant of variants) {
+      await write(variant);
+      await expect(fileKeyStore(directory).load()).rejects.toThrow(/malformed/);
+    }
+    await write(manifest);
+    expect((await fileKeyStore(directory).load()).kid).toBe(next.kid);
   });
 
   it('refuses a key file that is not a PEM private key', async () => {

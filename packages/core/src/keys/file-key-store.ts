@@ -2,7 +2,8 @@ import { createPrivateKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { KeyError } from '../errors.js';
-import { exportPublicJwk, type PublicJwks, type RotatingKeyStore } from './key-store.js';
+import { kidPattern, parseManifest, retiredPublicJwk, serializeManifest, type Manifest, type ManifestKey, type RetiredKey } from './key-manifest.js';
+import { exportPublicJwk, type JwksOptions, type PublicJwks, type RotateOptions, type RotatingKeyStore } from './key-store.js';
 import {
   ensurePrivateDirectory,
   readPrivateFile,
@@ -32,36 +33,38 @@ export interface FileKeyStoreOptions {
   passphrase?: string | Uint8Array | undefined;
 }
 
-/** What `keys.json` holds: no secret, only which key files exist and which one is current. */
-interface Manifest {
-  version: 1;
-  current: string;
-  keys: { kid: string; alg: SigningAlgorithm; created: string }[];
-}
-
 const manifestName = 'keys.json';
-const kidPattern = /^[A-Za-z0-9_-]{43}$/;
 const encryptedPem = '-----BEGIN ENCRYPTED PRIVATE KEY-----';
 
 /**
  * A key store in a directory: one PKCS#8 PEM file per key, named `<kid>.pem` (mode 0600), and a
- * `keys.json` manifest naming the current key, in a directory created with mode 0700.
+ * `keys.json` manifest (no secret) naming the current key, the staged key and the public keys of
+ * retired ones, in a directory created with mode 0700.
  *
  * - {@link KeyStore.load} creates the first key on first use and afterwards returns the current key
- *   from memory; it notices a rotation made by another process (one `stat` per call).
+ *   from memory; it notices an activation made by another process (one `stat` per call).
+ * - Rotation is two-phase (see {@link KeyStore}): `rotate()` stages a new key, which `jwks()`
+ *   publishes at once and `load()` ignores until `activate()`; the staged state lives in the
+ *   manifest, so another process (or a restart) sees it. `retire(kid)` deletes the private key
+ *   file and keeps the public key for `jwks({ includeRetired: true })`.
  * - A key file that group or others can access is refused with a {@link KeyPermissionError} that
  *   names the file and the `chmod` that fixes it; so is a directory they can write to.
- * - Files are written atomically (temporary file, `fsync`, `rename`), and changes take a lock so
- *   two processes cannot rotate at once.
+ * - Files are written atomically (temporary file, `fsync`, `rename`), and every change takes a
+ *   lock, so two processes cannot rotate, activate or retire at once.
  * - Each key file is checked to hold the key its name says (its RFC 7638 thumbprint).
  *
  * @example
  * ```ts
  * const store = fileKeyStore('.countersign/payout-agent', { passphrase: process.env.KEY_PASSPHRASE });
- * const agent = await createAgent({ issuer, clientId: 'payout-agent', key: await store.load() });
+ * const agent = await createAgent({ issuer, clientId: 'payout-agent', key: store });
+ * const next = await store.rotate();                 // staged: published, not yet signing
+ * await registerJwks(await store.jwks());            // the authorization server learns the new kid
+ * await store.activate(next.kid);                    // the agent's next assertion uses it
  * ```
  * @see https://www.rfc-editor.org/rfc/rfc5958#section-3 (EncryptedPrivateKeyInfo)
  * @see https://www.rfc-editor.org/rfc/rfc7638#section-3
+ * @see https://www.rfc-editor.org/rfc/rfc7517#section-5 (JWK Set)
+ * @see https://www.rfc-editor.org/rfc/rfc7523#section-3 (assertions signed by the client's key)
  */
 export function fileKeyStore(directory: string, options: FileKeyStoreOptions = {}): RotatingKeyStore {
   const root = resolve(directory);
@@ -90,6 +93,8 @@ export function fileKeyStore(directory: string, options: FileKeyStoreOptions = {
     return manifest;
   }
 
+  const writeManifest = (manifest: Manifest): Promise<void> => writePrivateFileAtomically(manifestPath, serializeManifest(manifest));
+
   function signerFor(kid: string): Promise<Signer> {
     let signer = signers.get(kid);
     if (signer === undefined) {
@@ -100,7 +105,8 @@ export function fileKeyStore(directory: string, options: FileKeyStoreOptions = {
     return signer;
   }
 
-  async function addKey(alg: SigningAlgorithm, previous: Manifest | undefined): Promise<Signer> {
+  /** Writes a new key file; the caller names it in the manifest (a key file no manifest names is never used). */
+  async function writeNewKey(alg: SigningAlgorithm): Promise<{ signer: Signer; entry: ManifestKey }> {
     const privateKey = await newPrivateKey(alg);
     const signer = createNodeSigner(privateKey);
     const pem = privateKey.export(
@@ -109,54 +115,96 @@ export function fileKeyStore(directory: string, options: FileKeyStoreOptions = {
         : { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase },
     );
     await writePrivateFileAtomically(join(root, `${signer.kid}.pem`), pem);
-    const entry = { kid: signer.kid, alg, created: new Date().toISOString() };
-    const manifest: Manifest = { version: 1, current: signer.kid, keys: [entry, ...(previous?.keys ?? [])] };
-    await writePrivateFileAtomically(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
     signers.set(signer.kid, Promise.resolve(signer));
-    return signer;
+    return { signer, entry: { kid: signer.kid, alg, created: new Date().toISOString() } };
+  }
+
+  /** The manifest, making the first key when the store is empty. Call under the lock. */
+  async function manifestOrFirstKey(): Promise<Manifest> {
+    const existing = await readManifest();
+    if (existing !== undefined) return existing;
+    const { signer, entry } = await writeNewKey(options.alg ?? 'ES256');
+    const manifest: Manifest = { version: 1, current: signer.kid, keys: [entry], retired: [] };
+    await writeManifest(manifest);
+    return manifest;
   }
 
   async function load(): Promise<Signer> {
     const manifest = await readManifest();
     if (manifest !== undefined) return signerFor(manifest.current);
-    return withDirectoryLock(root, async () => {
-      const existing = await readManifest();
-      if (existing !== undefined) return signerFor(existing.current);
-      return addKey(options.alg ?? 'ES256', undefined);
-    });
+    return withDirectoryLock(root, async () => signerFor((await manifestOrFirstKey()).current));
   }
 
   return {
     load,
 
-    async jwks(): Promise<PublicJwks> {
+    async jwks(jwksOptions?: JwksOptions): Promise<PublicJwks> {
       await load();
       const manifest = (await readManifest())!;
-      const ordered = [manifest.current, ...manifest.keys.map((entry) => entry.kid).filter((kid) => kid !== manifest.current)];
+      const ordered = [manifest.current, ...(manifest.staged === undefined ? [] : [manifest.staged])];
+      ordered.push(...manifest.keys.map((entry) => entry.kid).filter((kid) => !ordered.includes(kid)));
       const keys = await Promise.all(ordered.map(async (kid) => exportPublicJwk(await signerFor(kid))));
+      if (jwksOptions?.includeRetired === true) keys.push(...(manifest.retired ?? []).map(retiredPublicJwk));
       return { keys };
     },
 
-    async rotate(): Promise<Signer> {
+    async rotate(rotateOptions?: RotateOptions): Promise<Signer> {
+      await prepareDirectory();
+      return withDirectoryLock(root, async () => {
+        const manifest = await manifestOrFirstKey();
+        if (manifest.staged !== undefined) {
+          throw new KeyError(`key ${manifest.staged} is staged already: activate it, or retire it to abandon that rotation, before rotating again`);
+        }
+        const current = manifest.keys.find((entry) => entry.kid === manifest.current);
+        const { signer, entry } = await writeNewKey(options.alg ?? current?.alg ?? 'ES256');
+        const keys = [entry, ...manifest.keys];
+        await writeManifest(
+          rotateOptions?.activate === true ? { ...manifest, current: signer.kid, staged: undefined, keys } : { ...manifest, staged: signer.kid, keys },
+        );
+        return signer;
+      });
+    },
+
+    async activate(kid?: string): Promise<Signer> {
+      if (kid !== undefined) assertKid(kid);
       await prepareDirectory();
       return withDirectoryLock(root, async () => {
         const manifest = await readManifest();
-        const current = manifest === undefined ? undefined : manifest.keys.find((entry) => entry.kid === manifest.current);
-        return addKey(options.alg ?? current?.alg ?? 'ES256', manifest);
+        const target = kid ?? manifest?.staged;
+        if (target === undefined) throw new KeyError(`no key is staged in key store ${root}: rotate() first, publish jwks(), then activate()`);
+        if (manifest?.retired?.some((entry) => entry.kid === target)) {
+          throw new KeyError(`key ${target} is retired: its private key is destroyed and it can no longer sign`);
+        }
+        if (manifest === undefined || !manifest.keys.some((entry) => entry.kid === target)) {
+          throw new KeyError(`no key with kid ${target} in key store ${root}`);
+        }
+        // Read (and decrypt) it before it becomes current, so a damaged file never breaks load().
+        const signer = await signerFor(target);
+        if (manifest.current !== target) {
+          await writeManifest({ ...manifest, current: target, staged: manifest.staged === target ? undefined : manifest.staged });
+        }
+        return signer;
       });
     },
 
     async retire(kid: string): Promise<void> {
-      if (typeof kid !== 'string' || !kidPattern.test(kid)) throw new KeyError('not a key id: expected an RFC 7638 thumbprint');
+      assertKid(kid);
       await prepareDirectory();
       await withDirectoryLock(root, async () => {
         const manifest = await readManifest();
         const keyPath = join(root, `${kid}.pem`);
-        if (manifest?.current === kid) throw new KeyError(`key ${kid} is the current key: rotate before retiring it`);
-        if (manifest?.keys.some((entry) => entry.kid === kid)) {
-          const remaining: Manifest = { ...manifest, keys: manifest.keys.filter((entry) => entry.kid !== kid) };
-          await writePrivateFileAtomically(manifestPath, `${JSON.stringify(remaining, null, 2)}\n`);
-        } else if ((await stampOf(keyPath)) === undefined) {
+        if (manifest?.current === kid) throw new KeyError(`key ${kid} is the current key: activate another key before retiring it`);
+        const entry = manifest?.keys.find((candidate) => candidate.kid === kid);
+        if (manifest !== undefined && entry !== undefined) {
+          const jwk = exportPublicJwk(await signerFor(kid));
+          const retired: RetiredKey = { ...entry, retired: new Date().toISOString(), jwk };
+          await writeManifest({
+            ...manifest,
+            staged: manifest.staged === kid ? undefined : manifest.staged,
+            keys: manifest.keys.filter((candidate) => candidate.kid !== kid),
+            retired: [retired, ...(manifest.retired ?? [])],
+          });
+        } else if (!manifest?.retired?.some((candidate) => candidate.kid === kid) && (await stampOf(keyPath)) === undefined) {
           throw new KeyError(`no key with kid ${kid} in key store ${root}`);
         }
         // Deleted after the manifest stops naming it; a retire cut short here is finished by the next one.
@@ -165,6 +213,10 @@ export function fileKeyStore(directory: string, options: FileKeyStoreOptions = {
       });
     },
   };
+}
+
+function assertKid(kid: unknown): asserts kid is string {
+  if (typeof kid !== 'string' || !kidPattern.test(kid)) throw new KeyError('not a key id: expected an RFC 7638 thumbprint');
 }
 
 async function readKey(path: string, kid: string, passphrase: Buffer | undefined): Promise<Signer> {
@@ -214,33 +266,4 @@ async function stampOf(path: string): Promise<string | undefined> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new KeyError(`cannot read ${path}`, { cause: error });
   }
-}
-
-function parseManifest(bytes: Buffer, path: string): Manifest {
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    throw new KeyError(`key store manifest ${path} is not valid JSON`, { cause: error });
-  }
-  const manifest = value as Partial<Manifest> | null;
-  const wellFormed =
-    typeof manifest === 'object' &&
-    manifest !== null &&
-    manifest.version === 1 &&
-    typeof manifest.current === 'string' &&
-    Array.isArray(manifest.keys) &&
-    manifest.keys.every(
-      (entry) =>
-        typeof entry === 'object' &&
-        entry !== null &&
-        typeof entry.kid === 'string' &&
-        kidPattern.test(entry.kid) &&
-        (entry.alg === 'ES256' || entry.alg === 'EdDSA') &&
-        typeof entry.created === 'string',
-    ) &&
-    manifest.keys.some((entry) => entry.kid === manifest.current) &&
-    new Set(manifest.keys.map((entry) => entry.kid)).size === manifest.keys.length;
-  if (!wellFormed) throw new KeyError(`key store manifest ${path} is malformed`);
-  return manifest as Manifest;
 }

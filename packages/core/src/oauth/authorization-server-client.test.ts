@@ -230,7 +230,8 @@ describe('tokenRequest', () => {
       });
       const { client } = createClientFor(server, { timeoutMs: 100, retries: 1 });
       await expect(client.tokenRequest(grantType, { auth_req_id: 'req-1' })).rejects.toBeInstanceOf(TimeoutError);
-      const slowToken = server.agent.pendingInterceptors().find((interceptor) => interceptor.path === '/token');
+      // undici counts invocations on each interceptor (`timesInvoked`), though its typings omit it.
+      const slowToken = server.agent.pendingInterceptors().find((interceptor) => interceptor.path === '/token') as { timesInvoked?: number } | undefined;
       expect(slowToken?.timesInvoked, grantType).toBe(expectedAttempts);
     }
   });
