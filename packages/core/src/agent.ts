@@ -1,6 +1,7 @@
 import { getGlobalDispatcher } from 'undici';
 import { memoryApprovalStore } from './approvals/memory-approval-store.js';
 import { requestApproval, resumeApproval } from './approvals/request-approval.js';
+import { redactedAccessToken } from './lib/redacted-token.js';
 import { sleep } from './lib/sleep.js';
 import type { ApprovalContext } from './approvals/types.js';
 import { createAuditor } from './audit/auditor.js';
@@ -50,8 +51,12 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const retries = options.retries ?? 2;
   const clock = createSkewClock(options.clock ?? Date.now);
 
-  // Assertions load the current key before each signature, so a rotated key signs the next one.
-  const identity = await createCurrentKey(options.key);
+  // Assertions load the current key before each signature, so an activated key signs the next one.
+  // `audit` exists before the first assertion, the earliest a change can be seen; the event's kid
+  // is the new key's.
+  const identity = await createCurrentKey(options.key, {
+    onChange: (previous) => audit.record({ event: 'key.rotated', previousKid: previous.kid, outcome: 'ok' }),
+  });
 
   const dpopSigner = options.dpop?.key ?? (await generateKey({ alg: options.dpop?.alg ?? 'ES256' }));
   const dpop = createDpopProver(dpopSigner, { clock: () => clock.now() / 1000 });
@@ -109,14 +114,14 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       if (scope !== undefined) parameters.scope = scope;
       if (resource !== undefined) parameters.resource = resource;
       const response = await client.tokenRequest('client_credentials', parameters, { signal });
-      const token: AccessToken = {
+      const token: AccessToken = redactedAccessToken({
         accessToken: response.access_token,
         tokenType: 'DPoP',
         // Counted from before the request, so the local expiry is never later than the server's.
         expiresAt: startedAt + response.expires_in * 1000,
         scope: response.scope ?? scope,
         resource,
-      };
+      });
       audit.record({ event: 'token.issued', resource, scope: token.scope, outcome: 'ok' });
       return token;
     } catch (error) {

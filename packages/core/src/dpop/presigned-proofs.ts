@@ -26,7 +26,8 @@ export interface PresignedProofs {
   /**
    * Signs a proof for `input` now (its `iat` is now; `input.now` is ignored) and keeps it for the
    * next {@link PresignedProofs.proof} call with the same method and URL. Does nothing, and returns
-   * false, until a proof made on demand has shown the signer to be synchronous, after
+   * false, unless a proof made on demand has shown the signer to be synchronous and the last two
+   * proofs asked for that method and URL came at most `maxAgeMs` apart; nor after
    * {@link PresignedProofs.close}, or when the proof kept for that method and URL would already
    * serve. Never throws: a failure only means the next proof is signed on demand.
    */
@@ -41,9 +42,17 @@ export interface PresignedProofs {
   readonly size: number;
 }
 
+/** What is remembered per method and URL. */
+interface Slot {
+  /** When a proof was last asked for, in seconds on the prover's clock. */
+  requestedAt: number;
+  /** The request before that one came at most `maxAgeMs` earlier: signing ahead is likely to pay. */
+  repeating: boolean;
+  /** A proof signed ahead, not handed out yet. */
+  kept: KeptProof | undefined;
+}
+
 interface KeptProof {
-  readonly method: string;
-  readonly url: string;
   readonly accessToken: string | undefined;
   readonly nonce: string | undefined;
   readonly clockOffset: number;
@@ -52,7 +61,7 @@ interface KeptProof {
   readonly proof: string;
 }
 
-/** Distinct method and URL pairs kept at a time; the least recently signed goes first. */
+/** Distinct method and URL pairs remembered at a time; the least recently requested goes first. */
 const capacity = 8;
 const maxAgeLimitMs = 10_000;
 
@@ -67,9 +76,11 @@ const maxAgeLimitMs = 10_000;
  * - a kept proof is used only for exactly the same `htm`, URL (so `htu`), access token (so `ath`),
  *   nonce and clock offset, and only while it is at most `maxAgeMs` old (default 1 s); its `iat`
  *   is the time it was signed, never adjusted;
- * - at most one proof per method and URL, at most 8 in all;
+ * - at most one proof per method and URL, for at most 8 of them;
  * - only a synchronous signer (node:crypto, or the pure-JS fallback) signs ahead: a signer that
- *   returned a promise (a KMS, an HSM) is never called speculatively.
+ *   returned a promise (a KMS, an HSM) is never called speculatively;
+ * - only for a method and URL whose last two requests came at most `maxAgeMs` apart, so an agent
+ *   that calls an API now and then never signs a proof it will not use.
  *
  * Callers pass the URL without its query (what `htu` is made of), so that requests to one
  * resource with different query strings share one kept proof.
@@ -92,33 +103,37 @@ export function createPresignedProofs(prover: DpopProver, options: PresignedProo
   }
   const maxAge = maxAgeMs / 1000;
   const clock = options.clock ?? (() => Date.now() / 1000);
-  const kept = new Map<string, KeptProof>();
+  const slots = new Map<string, Slot>();
   // Unknown until a proof made on demand shows it; once false (a promise came back), for good.
   let synchronous: boolean | undefined;
   let closed = false;
 
   const keyOf = (input: DpopProofInput): string => `${input.method} ${String(input.url)}`;
-  const serves = (entry: KeptProof, input: DpopProofInput, now: number): boolean => {
-    const age = now - entry.createdAt;
-    return (
-      entry.accessToken === input.accessToken &&
-      entry.nonce === input.nonce &&
-      entry.clockOffset === (input.clockOffset ?? 0) &&
-      age >= 0 &&
-      age <= maxAge
-    );
-  };
+  const within = (since: number, now: number): boolean => now >= since && now - since <= maxAge;
+  const serves = (kept: KeptProof, input: DpopProofInput, now: number): boolean =>
+    kept.accessToken === input.accessToken &&
+    kept.nonce === input.nonce &&
+    kept.clockOffset === (input.clockOffset ?? 0) &&
+    within(kept.createdAt, now);
 
   return {
     proof(input) {
-      if (kept.size > 0) {
-        const key = keyOf(input);
-        const entry = kept.get(key);
-        if (entry !== undefined) {
-          // Used or stale, it goes: no proof is handed out twice.
-          kept.delete(key);
-          if (serves(entry, input, input.now ?? clock())) return entry.proof;
-        }
+      const key = keyOf(input);
+      const now = input.now ?? clock();
+      const slot = slots.get(key);
+      if (slot === undefined) {
+        if (slots.size >= capacity) slots.delete(slots.keys().next().value!);
+        slots.set(key, { requestedAt: now, repeating: false, kept: undefined });
+      } else {
+        // Most recently requested last, so the least recently requested is dropped first.
+        slots.delete(key);
+        slots.set(key, slot);
+        slot.repeating = within(slot.requestedAt, now);
+        slot.requestedAt = now;
+        const { kept } = slot;
+        // Used or stale, it goes: no proof is handed out twice.
+        slot.kept = undefined;
+        if (kept !== undefined && serves(kept, input, now)) return kept.proof;
       }
       const proof = prover.proof(input);
       if (typeof proof === 'string') synchronous ??= true;
@@ -128,27 +143,18 @@ export function createPresignedProofs(prover: DpopProver, options: PresignedProo
     presign(input) {
       if (closed || synchronous !== true) return false;
       try {
-        const key = keyOf(input);
+        const slot = slots.get(keyOf(input));
+        if (slot === undefined || !slot.repeating) return false;
         const now = clock();
-        const existing = kept.get(key);
-        if (existing !== undefined && serves(existing, input, now)) return false;
+        if (slot.kept !== undefined && serves(slot.kept, input, now)) return false;
+        slot.kept = undefined;
         const proof = prover.proof({ ...input, now });
         if (typeof proof !== 'string') {
           synchronous = false;
           proof.catch(() => undefined);
           return false;
         }
-        kept.delete(key);
-        if (kept.size >= capacity) kept.delete(kept.keys().next().value!);
-        kept.set(key, {
-          method: input.method,
-          url: String(input.url),
-          accessToken: input.accessToken,
-          nonce: input.nonce,
-          clockOffset: input.clockOffset ?? 0,
-          createdAt: now,
-          proof,
-        });
+        slot.kept = { accessToken: input.accessToken, nonce: input.nonce, clockOffset: input.clockOffset ?? 0, createdAt: now, proof };
         return true;
       } catch {
         // Speculative work only: the next request signs its proof on demand and meets the error there.
@@ -157,17 +163,19 @@ export function createPresignedProofs(prover: DpopProver, options: PresignedProo
     },
     discardOrigin(origin) {
       const prefix = `${origin}/`;
-      for (const [key, entry] of kept) if (entry.url.startsWith(prefix)) kept.delete(key);
+      for (const [key, slot] of slots) if (key.slice(key.indexOf(' ') + 1).startsWith(prefix)) slot.kept = undefined;
     },
     clear() {
-      kept.clear();
+      for (const slot of slots.values()) slot.kept = undefined;
     },
     close() {
       closed = true;
-      kept.clear();
+      slots.clear();
     },
     get size() {
-      return kept.size;
+      let size = 0;
+      for (const slot of slots.values()) if (slot.kept !== undefined) size++;
+      return size;
     },
   };
 }

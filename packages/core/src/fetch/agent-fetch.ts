@@ -146,7 +146,8 @@ export function createAgentFetch(context: AgentFetchContext): (input: string | U
         presignNext(context, presigned, method, htu, origin, token.accessToken, () => challenged);
       }
       const response = await pending;
-      rememberNonce(context, origin, response.headers.get('dpop-nonce'));
+      const nonce = response.headers.get('dpop-nonce');
+      rememberNonce(context, origin, nonce);
       if (response.status !== 401 && response.status !== 403) return response as unknown as Response;
       const challenge = classifyChallenge(response.status, response.headers.get('www-authenticate'));
       if (challenge.kind === 'none') return response as unknown as Response;

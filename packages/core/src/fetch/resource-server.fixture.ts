@@ -6,8 +6,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DpopNonceCache } from '../dpop/nonce-cache.js';
+import { createPresignedProofs } from '../dpop/presigned-proofs.js';
 import { createDpopProver } from '../dpop/proof.js';
 import { createNodeSigner } from '../keys/node-signer.js';
+import type { Signer } from '../keys/signer.js';
 import { createSkewClock } from '../lib/clock-skew.js';
 import { createTokenCache, type TokenTarget } from '../tokens/token-cache.js';
 import type { AgentFetchContext } from './agent-fetch.js';
@@ -47,7 +49,42 @@ export async function startResourceServer(respond: (request: ReceivedRequest, in
   };
 }
 
-export function createTestContext() {
+export interface TestContextOptions {
+  /** Sign proofs ahead of time, as agents do by default (default false here). */
+  presign?: boolean | { maxAgeMs?: number };
+  /** The DPoP signer (default: a fresh node:crypto P-256 key). */
+  signer?: Signer;
+  /** Local clock in milliseconds (default `Date.now`). */
+  clock?: () => number;
+}
+
+/** A signer that counts its signatures and keeps every signing input, around a fresh P-256 key. */
+export function countingSigner(options: { async?: boolean } = {}) {
+  const inner = createNodeSigner(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+  const inputs: string[] = [];
+  const signer: Signer = {
+    alg: inner.alg,
+    kid: inner.kid,
+    publicJwk: inner.publicJwk,
+    sign(data) {
+      inputs.push(Buffer.from(data).toString('latin1'));
+      const signature = inner.sign(data);
+      return options.async ? Promise.resolve(signature) : signature;
+    },
+  };
+  return {
+    signer,
+    inputs,
+    get count() {
+      return inputs.length;
+    },
+  };
+}
+
+/** Waits until immediates queued so far (where proofs are signed ahead) have run. */
+export const afterImmediates = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+
+export function createTestContext(options: TestContextOptions = {}) {
   const issued: TokenTarget[] = [];
   const tokens = createTokenCache({
     request: async (target) => {
@@ -55,19 +92,25 @@ export function createTestContext() {
       return { accessToken: `token-${issued.length}`, tokenType: 'DPoP', expiresAt: Date.now() + 300_000, ...target };
     },
   });
-  const clock = createSkewClock();
-  const dpop = createDpopProver(createNodeSigner(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey));
+  const clock = createSkewClock(options.clock);
+  const dpop = createDpopProver(options.signer ?? createNodeSigner(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey), {
+    clock: () => clock.now() / 1000,
+  });
+  const presign = options.presign ?? false;
+  const presigned =
+    presign === false ? undefined : createPresignedProofs(dpop, { clock: () => clock.now() / 1000, maxAgeMs: presign === true ? undefined : presign.maxAgeMs });
   let usable = true;
   const context: AgentFetchContext = {
     tokens,
     dpop,
+    presigned,
     nonces: new DpopNonceCache(),
     clock,
     assertUsable: () => {
       if (!usable) throw new Error('unusable');
     },
   };
-  return { context, issued, tokens, dpop, disable: () => (usable = false) };
+  return { context, issued, tokens, dpop, presigned, disable: () => (usable = false) };
 }
 
 export function payloadOf(jws: string | string[] | undefined): Record<string, unknown> {
