@@ -5,7 +5,7 @@
  *
  * Offline by default (a scripted model, an in-process devkit stack). With OPENAI_API_KEY set (or
  * --model provider:name) it uses a real chat model through initChatModel, which needs that
- * provider's package: `pnpm add @langchain/openai`.
+ * provider's package (`@langchain/openai` is already a dev dependency of this workspace).
  *
  * Usage: pnpm exec tsx examples/langchain-payout/main.ts [--approve-as alice] [--deny] [--amount 250] [--port 4000] [--scripted]
  */
