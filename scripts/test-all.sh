@@ -14,7 +14,7 @@ pnpm build
 node scripts/check-dist.mjs
 
 step "tests"
-pnpm exec vitest run
+pnpm exec vitest run --reporter=default --reporter=json --outputFile=.vitest-results.json
 
 step "demo (unattended: approved in the devkit as alice)"
 pnpm demo --approve-as alice --port 0
@@ -24,3 +24,9 @@ pnpm exec tsx examples/openai-payout/main.ts --offline --approve-as alice
 
 step "example: LangChain agent (scripted model, LangGraph interrupt, approved as alice)"
 pnpm exec tsx examples/langchain-payout/main.ts --approve-as alice --port 0
+
+# The closing line CI reads: counts from vitest's own JSON report (every step above must have passed).
+node -e '
+const results = require("./.vitest-results.json");
+console.log(`tests: ${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests + results.numTodoTests} skipped`);
+'
