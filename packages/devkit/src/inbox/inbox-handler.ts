@@ -5,6 +5,7 @@ import type { DevApprovals } from '../approvals/types.js';
 import { DevkitError } from '../errors.js';
 import { renderInboxPage } from './inbox-page.js';
 import { checkHost, checkSameOrigin, InboxRequestRefused, LOOPBACK_HOSTS, readJson } from './request-guard.js';
+import { sendJson } from '../lib/send-json.js';
 
 /** Options of {@link createInboxHandler}. */
 export interface InboxHandlerOptions {
@@ -136,17 +137,6 @@ function refusal(error: string, description: string): { error: string; error_des
   return { error, error_description: description };
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    ...headers,
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(text),
-    'Cache-Control': 'no-store',
-    'X-Content-Type-Options': 'nosniff',
-  });
-  response.end(text);
-}
 
 function sendPage(response: ServerResponse, headOnly: boolean, pollInterval: number, basePath: string): void {
   const nonce = randomBytes(16).toString('base64');

@@ -7,7 +7,7 @@ import { dpopChallenge } from './challenge.js';
 import { createDpopNonceIssuer } from './dpop-nonces.js';
 import { createDpopProofVerifier, type DpopAlgorithm } from './dpop-proof-verifier.js';
 import { createExpiringSet } from './expiring-set.js';
-import { sendJson } from './http-io.js';
+import { sendJson } from '../lib/send-json.js';
 import { ToolApiError } from './tool-api-error.js';
 import { createTreasuryLedger, type TreasuryAccount, type TreasuryLedgerView } from './treasury-ledger.js';
 import { createTreasuryRoutes } from './treasury-routes.js';
