@@ -17,7 +17,7 @@ import { generateKey } from './keys/generate-key.js';
 import { createCurrentKey } from './keys/current-key.js';
 import { isKeyStore, type KeyStore } from './keys/key-store.js';
 import type { Signer } from './keys/signer.js';
-import { createSkewClock } from './lib/clock-skew.js';
+import { createOriginClocks, createSkewClock, maxAuthorizationServerCorrectionMs } from './lib/clock-skew.js';
 import { createAuthorizationServerClient } from './oauth/authorization-server-client.js';
 import type { AuthorizationServerClient, RequestOptions } from './oauth/types.js';
 import { createTokenCache, type TokenTarget } from './tokens/token-cache.js';
@@ -49,7 +49,11 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const { issuer, clientId } = checkOptions(options);
   const timeoutMs = options.timeoutMs ?? 10_000;
   const retries = options.retries ?? 2;
-  const clock = createSkewClock(options.clock ?? Date.now);
+  // Each server's Date corrects only the time of what is sent to it: the authorization server's
+  // offset lives in `clock`; each resource server's in `resourceClocks`, starting from the AS's and
+  // never more than maxClockCorrectionMs away from it.
+  const clock = createSkewClock(options.clock ?? Date.now, { maxCorrectionMs: maxAuthorizationServerCorrectionMs });
+  const resourceClocks = createOriginClocks(clock.local, { baseline: () => clock.offsetMs });
 
   // Assertions load the current key before each signature, so an activated key signs the next one.
   // `audit` exists before the first assertion, the earliest a change can be seen; the event's kid
@@ -59,10 +63,11 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   });
 
   const dpopSigner = options.dpop?.key ?? (await generateKey({ alg: options.dpop?.alg ?? 'ES256' }));
-  const dpop = createDpopProver(dpopSigner, { clock: () => clock.now() / 1000 });
+  // Uncorrected: every proof passes the time (and offset) of the server it is for.
+  const dpop = createDpopProver(dpopSigner, { clock: () => clock.local() / 1000 });
   const presign = options.dpop?.presign ?? true;
   const presigned =
-    presign === false ? undefined : createPresignedProofs(dpop, { clock: () => clock.now() / 1000, maxAgeMs: presign === true ? undefined : presign.maxAgeMs });
+    presign === false ? undefined : createPresignedProofs(dpop, { clock: () => clock.local() / 1000, maxAgeMs: presign === true ? undefined : presign.maxAgeMs });
   const nonces = new DpopNonceCache();
   const sinks: AuditSink[] = options.audit === undefined ? [] : Array.isArray(options.audit) ? options.audit : [options.audit];
   const audit = createAuditor(() => ({ agent: clientId, kid: identity.current().kid, jkt: dpop.thumbprint }), sinks, {
@@ -130,7 +135,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     }
   }
 
-  const fetchContext: AgentFetchContext = { tokens, dpop, presigned, nonces, clock, dispatcher: options.dispatcher, assertUsable };
+  const fetchContext: AgentFetchContext = { tokens, dpop, presigned, nonces, clocks: resourceClocks, dispatcher: options.dispatcher, assertUsable };
   const agentFetch = createAgentFetch(fetchContext);
 
   const withLifetime = (requestOptions?: RequestOptions): RequestOptions => ({

@@ -157,3 +157,4 @@ export {
   ConfigurationError,
 } from './errors.js';
 export type { CountersignErrorOptions } from './errors.js';
+export { TokenAudienceError } from './fetch/token-audience-error.js';

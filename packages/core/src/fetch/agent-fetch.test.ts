@@ -7,6 +7,7 @@ import {
   ResourceChallengeError,
 } from '../errors.js';
 import { createAgentFetch } from './agent-fetch.js';
+import { TokenAudienceError } from './token-audience-error.js';
 import { createTestContext, payloadOf, startResourceServer, type ReceivedRequest, type ResourceReply } from './resource-server.fixture.js';
 
 let server: Awaited<ReturnType<typeof startResourceServer>> | undefined;
@@ -135,15 +136,32 @@ describe('agent.fetch', () => {
             status: 401,
             headers: {
               'www-authenticate': 'DPoP error="invalid_dpop_proof", error_description="DPoP proof iat is outside the acceptable window"',
-              date: new Date(Date.now() - 300_000).toUTCString(),
+              date: new Date(Date.now() - 120_000).toUTCString(),
             },
           }
         : {},
     );
     expect((await fetch(`${server.url}/x`)).status).toBe(200);
     const [first, second] = server.requests.map((request) => payloadOf(request.headers.dpop).iat as number);
-    expect(first! - second!).toBeGreaterThanOrEqual(298);
-    expect(Math.abs(context.clock.offsetMs + 300_000)).toBeLessThan(2_000);
+    expect(first! - second!).toBeGreaterThanOrEqual(118);
+    expect(Math.abs(context.clocks.forOrigin(server.url).offsetMs + 120_000)).toBeLessThan(2_000);
+    // Only that origin's clock moved.
+    expect(context.clocks.forOrigin('https://other.example').offsetMs).toBe(0);
+  });
+
+  it('does not correct its clock beyond five minutes: the challenge error is thrown', async () => {
+    const { fetch, server, context } = await setup(() => ({
+      status: 401,
+      headers: {
+        'www-authenticate': 'DPoP error="invalid_dpop_proof", error_description="DPoP proof iat is outside the acceptable window"',
+        date: new Date(Date.now() + 3650 * 86_400_000).toUTCString(),
+      },
+    }));
+    await expect(fetch(`${server.url}/x`)).rejects.toMatchObject({ error: 'invalid_dpop_proof', status: 401 });
+    expect(server.requests).toHaveLength(1);
+    expect(context.clocks.forOrigin(server.url).offsetMs).toBe(0);
+    await fetch(`${server.url}/x`).catch(() => undefined);
+    expect(Math.abs((payloadOf(server.requests[1]!.headers.dpop).iat as number) - Date.now() / 1000)).toBeLessThan(5);
   });
 
   it('does not correct its clock for an invalid_dpop_proof unrelated to time', async () => {
@@ -171,8 +189,51 @@ describe('agent.fetch', () => {
 
   it('uses the resource it is given', async () => {
     const { fetch, server, issued } = await setup(() => ({}));
-    await fetch(`${server.url}/x`, { resource: 'https://api.example', scope: 'b a' });
-    expect(issued).toEqual([{ resource: 'https://api.example', scope: 'a b' }]);
+    await fetch(`${server.url}/x`, { resource: `${server.url}/api`, scope: 'b a' });
+    expect(issued).toEqual([{ resource: `${server.url}/api`, scope: 'a b' }]);
+  });
+
+  it('refuses a resource or token of another origin before asking for a token or sending anything', async () => {
+    const { fetch, server, issued } = await setup(() => ({}));
+    const byResource = await fetch(`${server.url}/x`, { resource: 'https://api.example' }).catch((caught: unknown) => caught);
+    expect(byResource).toBeInstanceOf(TokenAudienceError);
+    expect(byResource).toMatchObject({ code: 'ERR_TOKEN_AUDIENCE', resource: 'https://api.example', origin: server.url });
+    const token = { accessToken: 'action-token', tokenType: 'DPoP' as const, expiresAt: Date.now() + 60_000, resource: 'https://api.example/' };
+    const byToken = await fetch(`${server.url}/payouts`, { method: 'POST', body: '{}', token }).catch((caught: unknown) => caught);
+    expect(byToken).toBeInstanceOf(TokenAudienceError);
+    expect(String((byToken as Error).message)).not.toContain('action-token');
+    // The same token goes to its own origin.
+    await fetch(`${server.url}/payouts`, { method: 'POST', body: '{}', token: { ...token, resource: `${server.url}/` } });
+    expect(issued).toHaveLength(0);
+    expect(server.requests.map((request) => request.headers.authorization)).toEqual(['DPoP action-token']);
+  });
+
+  it('with redirect: follow, follows a same-origin redirect with a fresh proof for the new URL', async () => {
+    const { fetch, server } = await setup((request) =>
+      request.path === '/old' ? { status: 303, headers: { location: '/new?page=2' } } : { body: 'moved' },
+    );
+    const response = await fetch(`${server.url}/old`, { method: 'POST', body: 'a=1', headers: { 'content-type': 'text/plain' }, redirect: 'follow' });
+    expect(await response.text()).toBe('moved');
+    const [first, second] = server.requests;
+    expect(payloadOf(first!.headers.dpop)).toMatchObject({ htm: 'POST', htu: `${server.url}/old` });
+    expect(second).toMatchObject({ method: 'GET', path: '/new?page=2', body: '' });
+    expect(second!.headers['content-type']).toBeUndefined();
+    expect(payloadOf(second!.headers.dpop)).toMatchObject({ htm: 'GET', htu: `${server.url}/new` });
+    expect(payloadOf(second!.headers.dpop).jti).not.toBe(payloadOf(first!.headers.dpop).jti);
+  });
+
+  it('with redirect: follow, returns a redirect to another origin without sending it a token or a proof', async () => {
+    const other = await startResourceServer(() => ({ body: 'attacker' }));
+    try {
+      const { fetch, server } = await setup(() => ({ status: 307, headers: { location: `${other.url}/steal` } }));
+      const response = await fetch(`${server.url}/x`, { method: 'POST', body: '{}', redirect: 'follow' });
+      expect(response.status).toBe(307);
+      expect(response.headers.get('location')).toBe(`${other.url}/steal`);
+      expect(server.requests).toHaveLength(1);
+      expect(other.requests).toHaveLength(0);
+    } finally {
+      await other.close();
+    }
   });
 
   it('refuses work when the agent is no longer usable', async () => {

@@ -3,13 +3,14 @@ import type { DpopNonceCache } from '../dpop/nonce-cache.js';
 import type { PresignedProofs } from '../dpop/presigned-proofs.js';
 import { targetUri, type DpopProofInput, type DpopProver } from '../dpop/proof.js';
 import { InsecureEndpointError } from '../errors.js';
-import { worthCorrecting, type SkewClock } from '../lib/clock-skew.js';
+import { worthCorrecting, type OriginClocks } from '../lib/clock-skew.js';
 import { isReplayable, toReplayableBody } from '../lib/replayable-body.js';
 import { toHeaderRecord } from '../lib/request-headers.js';
 import { isLoopbackHost, redact } from '../lib/secure-endpoint.js';
 import type { TokenCache } from '../tokens/token-cache.js';
 import type { AccessToken, AgentFetchInit } from '../types.js';
 import { classifyChallenge } from './resource-challenge.js';
+import { assertTokenAudience } from './token-audience-error.js';
 
 /** Request headers the agent sets itself; a caller's values for them are dropped. */
 const replaced = new Set(['authorization', 'dpop']);
@@ -24,8 +25,11 @@ export interface AgentFetchContext {
    */
   presigned?: PresignedProofs | undefined;
   nonces: DpopNonceCache;
-  /** Proofs' `iat` comes from `clock.now()`. */
-  clock: SkewClock;
+  /**
+   * One clock per origin: a proof's `iat` is the local time plus the offset learned from that
+   * origin's own `Date` headers (see `createOriginClocks`).
+   */
+  clocks: OriginClocks;
   /** undici dispatcher for the requests (default: the global one). */
   dispatcher?: Dispatcher | undefined;
   /** Throws when the agent may no longer work (closed, or its identity revoked). */
@@ -63,8 +67,10 @@ export function presignNext(
   cancelled: () => boolean,
 ): void {
   setImmediate(() => {
-    // The nonce is read when signing: a response that arrived meanwhile may have brought a new one.
-    if (!cancelled()) presigned.presign({ method, url: htu, nonce: context.nonces.get(origin), accessToken });
+    // The nonce and the clock offset are read when signing: a response that arrived meanwhile may have changed them.
+    if (cancelled()) return;
+    const clockOffset = context.clocks.forOrigin(origin).offsetMs / 1000;
+    presigned.presign({ method, url: htu, nonce: context.nonces.get(origin), accessToken, clockOffset });
   });
 }
 
@@ -88,15 +94,21 @@ export function rememberNonce(context: AgentFetchContext, origin: string, nonce:
  * - A 401 `invalid_token` drops the cached token and is sent once more with a new one (never when
  *   the caller passed an explicit `token`).
  * - An `invalid_dpop_proof` that blames the proof's time is sent once more with the clock
- *   corrected from the response's `Date` header.
+ *   corrected from the response's `Date` header: the clock of that origin only, and never by more
+ *   than `maxClockCorrectionMs` (a larger skew throws the challenge's error).
  * - Other challenges throw typed errors (`InsufficientScopeError`, …, `ResourceChallengeError`).
  *
  * With `context.presigned`, the next request's proof is signed while this one waits for its
  * response (first attempts only; see `createPresignedProofs`).
  *
  * Stream bodies are buffered first so they can be sent again. The routine token's resource
- * defaults to the request's origin. Redirects are not followed unless `redirect: 'follow'` is
- * passed: a proof is bound to the URL it was made for.
+ * defaults to the request's origin. A token whose `resource` (explicit or cached) has another
+ * origin than the request's is refused with `TokenAudienceError` before anything is sent.
+ *
+ * Redirects are returned as they are by default: a proof is bound to the URL it was made for. With
+ * `redirect: 'follow'`, a redirect to the same origin is followed (at most 20) with a fresh proof
+ * for the new URL; a redirect to another origin is returned as it is, so the token and proofs
+ * never leave the origin.
  *
  * @example
  * ```ts
@@ -107,29 +119,31 @@ export function rememberNonce(context: AgentFetchContext, origin: string, nonce:
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-9
  */
 export function createAgentFetch(context: AgentFetchContext): (input: string | URL, init?: AgentFetchInit) => Promise<Response> {
-  const { tokens, dpop, presigned, nonces, clock } = context;
+  const { tokens, dpop, presigned, nonces, clocks } = context;
   const prover = presigned ?? dpop;
-  return async function agentFetch(input, init = {}) {
-    context.assertUsable();
-    const url = secureRequestUrl(input);
-    const { resource, scope, token: explicitToken, body: rawBody, headers: rawHeaders, ...rest } = init;
+
+  async function send(url: URL, init: AgentFetchInit): Promise<Response> {
+    const { resource, scope, token: explicitToken, body, headers: rawHeaders, ...rest } = init;
     // As given: fetch upper-cases only the six standard methods, and the prover mirrors that.
     const method = init.method ?? 'GET';
-    const body = isReplayable(rawBody) ? rawBody : await toReplayableBody(rawBody);
-    const target = { resource: resource ?? url.origin, scope, signal: init.signal ?? undefined };
+    const origin = url.origin;
+    const target = { resource: resource ?? origin, scope, signal: init.signal ?? undefined };
+    // Checked before a token is asked for or a body read: a token goes only to its resource's origin.
+    assertTokenAudience(explicitToken ? explicitToken.resource : target.resource, origin);
     let token: AccessToken = explicitToken ?? tokens.peek(target) ?? (await tokens.get(target));
+    assertTokenAudience(token.resource, origin);
     const headers = toHeaderRecord(rawHeaders, replaced);
     const requestInit = {
-      // A proof is bound to one URL (htu): a followed redirect could only fail, so by default the
-      // 3xx response is returned as it is.
-      redirect: 'manual' as const,
       ...(rest as UndiciRequestInit),
+      // A proof is bound to one URL (htu) and the token to one origin: undici never follows a
+      // redirect with them (agentFetch follows same-origin ones itself when asked to).
+      redirect: rest.redirect === 'error' ? ('error' as const) : ('manual' as const),
       method,
       headers,
       body: body as UndiciRequestInit['body'],
       dispatcher: (rest as UndiciRequestInit).dispatcher ?? context.dispatcher,
     };
-    const origin = url.origin;
+    const clock = clocks.forOrigin(origin);
     const htu = targetUri(url);
     let nonceRetried = false;
     let tokenRetried = false;
@@ -137,7 +151,14 @@ export function createAgentFetch(context: AgentFetchContext): (input: string | U
     let challenged = false;
     for (;;) {
       const signedWithOffset = clock.offsetMs;
-      const proofInput: DpopProofInput = { method, url: htu, nonce: nonces.get(origin), accessToken: token.accessToken, now: clock.now() / 1000 };
+      const proofInput: DpopProofInput = {
+        method,
+        url: htu,
+        nonce: nonces.get(origin),
+        accessToken: token.accessToken,
+        now: clocks.local() / 1000,
+        clockOffset: signedWithOffset / 1000,
+      };
       const proof = prover.proof(proofInput);
       headers.authorization = `DPoP ${token.accessToken}`;
       headers.dpop = typeof proof === 'string' ? proof : await proof;
@@ -161,8 +182,8 @@ export function createAgentFetch(context: AgentFetchContext): (input: string | U
       }
       if (challenge.error.error === 'invalid_dpop_proof' && !clockCorrected) {
         const skew = clock.skewFrom(response.headers.get('date'), signedWithOffset);
-        if (worthCorrecting(skew, challenge.error.errorDescription)) {
-          clock.correct(response.headers.get('date'));
+        // `correct` refuses an offset beyond the cap: then the challenge's error is thrown.
+        if (worthCorrecting(skew, challenge.error.errorDescription) && clock.correct(response.headers.get('date'))) {
           clockCorrected = true;
           continue;
         }
@@ -171,9 +192,51 @@ export function createAgentFetch(context: AgentFetchContext): (input: string | U
         tokenRetried = true;
         tokens.invalidate(token);
         token = await tokens.get(target);
+        assertTokenAudience(token.resource, origin);
         continue;
       }
       throw challenge.error;
     }
+  }
+
+  return async function agentFetch(input, init = {}) {
+    context.assertUsable();
+    let url = secureRequestUrl(input);
+    // Buffered once: the body may be sent again after a challenge or a 307/308 redirect.
+    const body = isReplayable(init.body) ? init.body : await toReplayableBody(init.body);
+    let current: AgentFetchInit = { ...init, body: body as AgentFetchInit['body'] };
+    if (init.redirect !== 'follow') return send(url, current);
+    for (let hop = 0; ; hop++) {
+      const response = await send(url, current);
+      const location = redirectStatuses.has(response.status) ? response.headers.get('location') : null;
+      if (location === null || !URL.canParse(location, url)) return response;
+      const next = new URL(location, url);
+      // Another origin gets neither the token nor a proof: the caller sees the redirect.
+      if (next.origin !== url.origin || hop >= maxRedirects) return response;
+      await response.body?.cancel().catch(() => undefined);
+      context.assertUsable();
+      url = secureRequestUrl(next);
+      current = redirectedInit(current, response.status);
+    }
   };
+}
+
+/** Redirect statuses fetch follows. @see https://fetch.spec.whatwg.org/#redirect-status */
+const redirectStatuses = new Set([301, 302, 303, 307, 308]);
+/** As fetch: at most 20 redirects. */
+const maxRedirects = 20;
+/** Headers describing a request body, dropped when a redirect turns the request into a GET. */
+const bodyHeaders = new Set(['content-encoding', 'content-language', 'content-location', 'content-type', 'content-length']);
+
+/**
+ * The request to send after a redirect, as fetch makes it: 303 (except for HEAD), and 301 or 302
+ * after a POST, become a GET without a body.
+ *
+ * @see https://fetch.spec.whatwg.org/#http-redirect-fetch
+ */
+function redirectedInit(init: AgentFetchInit, status: number): AgentFetchInit {
+  const method = (init.method ?? 'GET').toUpperCase();
+  if (!((status === 303 && method !== 'GET' && method !== 'HEAD') || ((status === 301 || status === 302) && method === 'POST'))) return init;
+  const headers = toHeaderRecord(init.headers, bodyHeaders);
+  return { ...init, method: 'GET', body: undefined, headers };
 }

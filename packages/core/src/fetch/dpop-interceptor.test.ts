@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
-import { Agent, fetch, request } from 'undici';
+import { Agent, fetch, interceptors, request } from 'undici';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { InsecureEndpointError, InsufficientScopeError, ResourceChallengeError } from '../errors.js';
+import { ConfigurationError, InsecureEndpointError, InsufficientScopeError, ResourceChallengeError } from '../errors.js';
 import { createDpopInterceptor } from './dpop-interceptor.js';
 import { createTestContext, payloadOf, startResourceServer, type ReceivedRequest, type ResourceReply } from './resource-server.fixture.js';
 
@@ -133,5 +133,80 @@ describe('createDpopInterceptor', () => {
     release();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(started.requests).toHaveLength(1);
+  });
+});
+
+describe('createDpopInterceptor serves one origin', () => {
+  let other: Awaited<ReturnType<typeof startResourceServer>> | undefined;
+  afterEach(async () => {
+    await other?.close();
+    other = undefined;
+  });
+  const redirectTo = (location: () => string) => (received: ReceivedRequest) =>
+    received.path === '/start' ? { status: 302, headers: { location: location() } } : { body: 'same origin' };
+
+  it.each([
+    ['undici fetch', (url: string, dispatcher: Agent) => fetch(url, { dispatcher }).then((response) => response.text())],
+    [
+      'undici redirect interceptor',
+      (url: string, dispatcher: Agent) =>
+        request(url, { dispatcher: dispatcher.compose(interceptors.redirect({ maxRedirections: 3 })) }).then((response) => response.body.text()),
+    ],
+  ])('follows a redirect to another origin through %s without a token, a proof or a token request', async (_, follow) => {
+    other = await startResourceServer(() => ({ body: 'other origin' }));
+    for (const resource of [undefined, 'set']) {
+      server = await startResourceServer(redirectTo(() => `${other!.url}/steal`));
+      const test = createTestContext();
+      const dispatcher = base.compose(createDpopInterceptor(test.context, { resource: resource && server.url }));
+      expect(await follow(`${server.url}/start`, dispatcher as unknown as Agent)).toBe('other origin');
+      expect(server.requests[0]!.headers.authorization).toBe('DPoP token-1');
+      const stolen = other.requests.at(-1)!;
+      expect(stolen.headers.authorization).toBeUndefined();
+      expect(stolen.headers.dpop).toBeUndefined();
+      expect(test.issued).toEqual([{ resource: server.url }]);
+      await server.close();
+    }
+    server = undefined;
+  });
+
+  it('sends a same-origin redirect a fresh proof for its own URL', async () => {
+    server = await startResourceServer(redirectTo(() => '/next'));
+    const test = createTestContext();
+    const dispatcher = base.compose(createDpopInterceptor(test.context));
+    expect(await (await fetch(`${server.url}/start`, { dispatcher })).text()).toBe('same origin');
+    expect(payloadOf(server.requests[1]!.headers.dpop).htu).toBe(`${server.url}/next`);
+    expect(server.requests[1]!.headers.authorization).toBe('DPoP token-1');
+  });
+
+  it('without a resource, serves the origin of its first request only', async () => {
+    server = await startResourceServer(() => ({ body: 'first' }));
+    other = await startResourceServer(() => ({ body: 'second' }));
+    const test = createTestContext();
+    const dispatcher = base.compose(createDpopInterceptor(test.context));
+    await (await request(`${server.url}/a`, { dispatcher })).body.text();
+    await (await request(`${other.url}/b`, { dispatcher, headers: { 'x-own': '1' } })).body.text();
+    expect(other.requests[0]!.headers.authorization).toBeUndefined();
+    expect(other.requests[0]!.headers.dpop).toBeUndefined();
+    expect(other.requests[0]!.headers['x-own']).toBe('1');
+    expect(test.issued).toEqual([{ resource: server.url }]);
+  });
+
+  it('refuses a resource that is not an http(s) URL', () => {
+    const test = createTestContext();
+    expect(() => createDpopInterceptor(test.context, { resource: 'urn:example:treasury' })).toThrow(ConfigurationError);
+  });
+
+  it('corrects only the clock of the origin that refused the proof, and never beyond five minutes', async () => {
+    const refuse = (date: number): ResourceReply => ({
+      status: 401,
+      headers: { 'www-authenticate': 'DPoP error="invalid_dpop_proof", error_description="iat too far"', date: new Date(date).toUTCString() },
+    });
+    server = await startResourceServer(() => refuse(Date.now() + 3650 * 86_400_000));
+    const test = createTestContext();
+    const dispatcher = base.compose(createDpopInterceptor(test.context));
+    const error = await request(`${server.url}/x`, { dispatcher }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ error: 'invalid_dpop_proof' });
+    expect(server.requests).toHaveLength(1);
+    expect(test.context.clocks.forOrigin(server.url).offsetMs).toBe(0);
   });
 });

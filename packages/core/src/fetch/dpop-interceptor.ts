@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { CountersignError } from '../errors.js';
+import { ConfigurationError, CountersignError } from '../errors.js';
 import { worthCorrecting } from '../lib/clock-skew.js';
 import { isReplayableDispatchBody } from '../lib/replayable-body.js';
 import { headerValue, normalizeRequestHeaders } from '../lib/request-headers.js';
@@ -7,6 +7,7 @@ import type { AccessToken, TokenRequestOptions } from '../types.js';
 import type { AgentFetchContext } from './agent-fetch.js';
 import { presignNext, rememberNonce, secureRequestUrl } from './agent-fetch.js';
 import { classifyChallenge } from './resource-challenge.js';
+import { resourceOrigin } from './token-audience-error.js';
 
 type IncomingHttpHeaders = Record<string, string | string[] | undefined>;
 type DispatchHandler = Dispatcher.DispatchHandler;
@@ -22,7 +23,14 @@ const replaced = new Set(['authorization', 'dpop']);
  * be sent again: no body, a string or bytes; streamed bodies, such as fetch's, are never re-sent),
  * one with the clock corrected for an `invalid_dpop_proof` that blames the proof's time, and typed
  * errors for other challenges. Request headers may be an object, a flat array or an
- * iterable of pairs. The token's resource defaults to each request's origin.
+ * iterable of pairs.
+ *
+ * The interceptor serves one origin: that of `target.resource` when given, otherwise that of the
+ * first request it sees (which then is the token's resource). A request to any other origin, such
+ * as a redirect followed by fetch or by undici's redirect interceptor, is passed on exactly as the
+ * caller made it: no token, no proof, and no token is asked for on its behalf.
+ *
+ * @throws {ConfigurationError} when `target.resource` is not an `https:` or `http:` URL
  *
  * @example
  * ```ts
@@ -33,25 +41,39 @@ const replaced = new Set(['authorization', 'dpop']);
  * @see https://github.com/nodejs/undici/blob/main/docs/docs/api/Dispatcher.md#dispatchercomposeinterceptors-interceptor
  */
 export function createDpopInterceptor(context: AgentFetchContext, target: TokenRequestOptions = {}): Dispatcher.DispatcherComposeInterceptor {
-  // Origins already checked (and normalized): the hot path parses no URL.
+  // The one origin that gets the token: the resource's, or (unset here) the first request's.
+  let served: string | undefined;
+  if (target.resource !== undefined) {
+    served = resourceOrigin(target.resource);
+    if (served === undefined) throw new ConfigurationError('the dispatcher resource must be an https: or http: URL: only its origin gets the token');
+  }
+  // Origins already normalized: the hot path parses no URL.
   const origins = new Map<string, string>();
-  const checkedOrigin = (origin: string | URL): string => {
+  const originOf = (origin: string | URL): string => {
     const key = String(origin);
-    let checked = origins.get(key);
-    if (checked === undefined) {
-      checked = secureRequestUrl(new URL(key)).origin;
+    let normalized = origins.get(key);
+    if (normalized === undefined) {
+      normalized = new URL(key).origin;
       if (origins.size >= 256) origins.clear();
-      origins.set(key, checked);
+      origins.set(key, normalized);
     }
-    return checked;
+    return normalized;
   };
+  let servedChecked = false;
   return (dispatch) =>
     function dpopInterceptor(options, handler) {
       let origin: string;
       let headers: string[];
       try {
         context.assertUsable();
-        origin = checkedOrigin(options.origin as string | URL);
+        origin = originOf(options.origin as string | URL);
+        // Another origin (a redirect, or unrelated traffic) goes on untouched, without credentials.
+        if (served !== undefined && origin !== served) return dispatch(options, handler);
+        if (!servedChecked) {
+          secureRequestUrl(new URL(origin));
+          served = origin;
+          servedChecked = true;
+        }
         headers = normalizeRequestHeaders(options.headers, replaced);
       } catch (error) {
         handler.onResponseError?.(null as unknown as DispatchController, asError(error));
@@ -118,15 +140,16 @@ class DpopExchange implements DispatchHandler {
     if (this.#controller.aborted) return this.#fail(asError(this.#controller.reason));
     this.#token = token;
     this.#intercepted = undefined;
-    const { dpop, presigned, nonces, clock } = this.context;
-    this.#signedWithOffset = clock.offsetMs;
+    const { dpop, presigned, nonces, clocks } = this.context;
+    this.#signedWithOffset = clocks.forOrigin(this.origin).offsetMs;
     const firstAttempt = !this.#nonceRetried && !this.#tokenRetried && !this.#clockCorrected;
     const proof = (presigned ?? dpop).proof({
       method: this.options.method,
       url: this.url,
       nonce: nonces.get(this.origin),
       accessToken: token.accessToken,
-      now: clock.now() / 1000,
+      now: clocks.local() / 1000,
+      clockOffset: this.#signedWithOffset / 1000,
     });
     const go = (value: string) => {
       const headers = [...this.headers, 'authorization', `DPoP ${token.accessToken}`, 'dpop', value];
@@ -176,9 +199,10 @@ class DpopExchange implements DispatchHandler {
         return;
       }
       if (challenge.kind !== 'none' && challenge.error.error === 'invalid_dpop_proof' && !this.#clockCorrected && this.#replayable) {
-        const skew = this.context.clock.skewFrom(headerValue(headers, 'date'), this.#signedWithOffset);
-        if (worthCorrecting(skew, challenge.error.errorDescription)) {
-          this.context.clock.correct(headerValue(headers, 'date'));
+        const clock = this.context.clocks.forOrigin(this.origin);
+        const skew = clock.skewFrom(headerValue(headers, 'date'), this.#signedWithOffset);
+        // Only this origin's clock, and never beyond the cap (`correct` returns false then).
+        if (worthCorrecting(skew, challenge.error.errorDescription) && clock.correct(headerValue(headers, 'date'))) {
           this.#clockCorrected = true;
           this.#intercepted = 'clock_corrected';
           return;

@@ -10,7 +10,7 @@ import { createPresignedProofs } from '../dpop/presigned-proofs.js';
 import { createDpopProver } from '../dpop/proof.js';
 import { createNodeSigner } from '../keys/node-signer.js';
 import type { Signer } from '../keys/signer.js';
-import { createSkewClock } from '../lib/clock-skew.js';
+import { createOriginClocks } from '../lib/clock-skew.js';
 import { createTokenCache, type TokenTarget } from '../tokens/token-cache.js';
 import type { AgentFetchContext } from './agent-fetch.js';
 
@@ -92,20 +92,20 @@ export function createTestContext(options: TestContextOptions = {}) {
       return { accessToken: `token-${issued.length}`, tokenType: 'DPoP', expiresAt: Date.now() + 300_000, ...target };
     },
   });
-  const clock = createSkewClock(options.clock);
+  const clocks = createOriginClocks(options.clock);
   const dpop = createDpopProver(options.signer ?? createNodeSigner(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey), {
-    clock: () => clock.now() / 1000,
+    clock: () => clocks.local() / 1000,
   });
   const presign = options.presign ?? false;
   const presigned =
-    presign === false ? undefined : createPresignedProofs(dpop, { clock: () => clock.now() / 1000, maxAgeMs: presign === true ? undefined : presign.maxAgeMs });
+    presign === false ? undefined : createPresignedProofs(dpop, { clock: () => clocks.local() / 1000, maxAgeMs: presign === true ? undefined : presign.maxAgeMs });
   let usable = true;
   const context: AgentFetchContext = {
     tokens,
     dpop,
     presigned,
     nonces: new DpopNonceCache(),
-    clock,
+    clocks,
     assertUsable: () => {
       if (!usable) throw new Error('unusable');
     },

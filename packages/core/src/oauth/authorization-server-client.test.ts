@@ -266,11 +266,21 @@ describe('tokenRequest', () => {
 
   it('corrects a large skew once before declaring a generic invalid_client a revocation', async () => {
     server = createMockAuthorizationServer();
-    const date = new Date(Date.now() - 600_000).toUTCString();
+    const date = new Date(Date.now() - 240_000).toUTCString();
     server.setDefault('/token', { status: 401, body: { error: 'invalid_client', error_description: 'client authentication failed' }, headers: { date } });
     const { client } = createClientFor(server);
     await expect(client.tokenRequest('client_credentials', {})).rejects.toBeInstanceOf(AgentRevokedError);
     expect(server.requests).toHaveLength(2);
+  });
+
+  it('never corrects its clock beyond five minutes: a far-off Date earns no retry', async () => {
+    server = createMockAuthorizationServer();
+    const date = new Date(Date.now() + 3650 * 86_400_000).toUTCString();
+    server.setDefault('/token', { status: 400, body: { error: 'invalid_dpop_proof', error_description: 'DPoP proof iat is not recent enough' }, headers: { date } });
+    const { client, clock } = createClientFor(server);
+    await expect(client.tokenRequest('client_credentials', {})).rejects.toMatchObject({ error: 'invalid_dpop_proof' });
+    expect(server.requests).toHaveLength(1);
+    expect(clock.offsetMs).toBe(0);
   });
 
   it('does not retry invalid_client when the clocks agree', async () => {

@@ -31,7 +31,10 @@ export interface AuthorizationServerClientOptions {
   dpop: DpopProver;
   /** Per-origin DPoP nonces, shared with resource requests. */
   nonces: DpopNonceCache;
-  /** The clock, and its correction toward the server's. */
+  /**
+   * The clock, and its correction toward this server's: only this server's responses may correct
+   * it (a resource server's `Date` must never move the time of assertions sent here).
+   */
   clock: SkewClock;
   /** Audience of client assertions: the issuer (default) or the token endpoint URL. */
   assertionAudience?: 'issuer' | 'token_endpoint' | undefined;
@@ -152,15 +155,19 @@ export function createAuthorizationServerClient(options: AuthorizationServerClie
           nonceRetried = true;
           // A nonce request that blames the proof's iat also tells us our clock is off.
           if (timeBlamed && !clockCorrected && skew !== undefined && Math.abs(skew) >= 1_000) {
-            clock.correct(response.headers.date);
-            clockCorrected = true;
+            clockCorrected = clock.correct(response.headers.date);
           }
           continue;
         }
         // oidc-provider answers every assertion failure with a generic invalid_client, so a large
         // skew alone earns one corrected retry before the identity is declared revoked.
-        if (!clockCorrected && (error.error === 'invalid_dpop_proof' || error.error === 'invalid_client') && worthCorrecting(skew, error.errorDescription)) {
-          clock.correct(response.headers.date);
+        // A correction beyond the cap is refused (`correct` returns false): no retry.
+        if (
+          !clockCorrected &&
+          (error.error === 'invalid_dpop_proof' || error.error === 'invalid_client') &&
+          worthCorrecting(skew, error.errorDescription) &&
+          clock.correct(response.headers.date)
+        ) {
           clockCorrected = true;
           continue;
         }
