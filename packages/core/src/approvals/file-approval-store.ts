@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { ApprovalStoreError } from '../errors.js';
+import { writePrivateFileAtomically } from '../lib/atomic-write.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { normalizeStoredToolCall, parseStoredToolCall } from './stored-tool-call.js';
 import type { ApprovalStore, StoredToolCall } from './types.js';
@@ -111,35 +111,12 @@ async function readRecords(file: string): Promise<Map<string, StoredToolCall>> {
 
 async function writeRecords(file: string, records: Map<string, StoredToolCall>): Promise<void> {
   const directory = dirname(file);
-  const temporary = join(directory, `.${basename(file)}.${randomUUID()}.tmp`);
   const text = `${JSON.stringify({ version: 1, calls: [...records.values()] }, null, 2)}\n`;
   try {
     await mkdir(directory, { recursive: true, mode: 0o700 });
-    const handle = await open(temporary, 'wx', 0o600);
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, file);
+    await writePrivateFileAtomically(file, text);
   } catch (error) {
-    await unlink(temporary).catch(() => undefined);
     throw new ApprovalStoreError(`approval store ${file} could not be written`, { cause: error });
-  }
-  await syncDirectory(directory);
-}
-
-/** Makes the rename durable; some platforms cannot open a directory, which is fine there. */
-async function syncDirectory(directory: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(directory, 'r');
-    await handle.sync();
-  } catch {
-    // Not supported on this platform or file system.
-  } finally {
-    await handle?.close();
   }
 }
 

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, open, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyError, KeyPermissionError } from '../errors.js';
+import { writePrivateFileAtomically as writeFileAtomically } from '../lib/atomic-write.js';
 
 /**
  * File-system helpers of the file key store: a private directory, private files written
@@ -64,41 +64,12 @@ async function readChecked(path: string, forbidden: number, refuse: (mode: numbe
   }
 }
 
-/**
- * Writes `data` to `path` with mode 0600 so that readers see either the old file or the whole new
- * one: a temporary file in the same directory is written, flushed to disk, then renamed over
- * `path`, and the directory entry is flushed too.
- */
+/** {@link writeFileAtomically} for the key store: failures become a {@link KeyError}. */
 export async function writePrivateFileAtomically(path: string, data: string | Uint8Array): Promise<void> {
-  const directory = dirname(path);
-  const temporary = join(directory, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    const handle = await open(temporary, 'wx', 0o600);
-    try {
-      await handle.chmod(0o600); // exactly 0600, whatever the umask
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, path);
+    await writeFileAtomically(path, data);
   } catch (error) {
-    await unlink(temporary).catch(() => undefined);
     throw new KeyError(`cannot write ${path}`, { cause: error });
-  }
-  await syncDirectory(directory);
-}
-
-async function syncDirectory(directory: string): Promise<void> {
-  try {
-    const handle = await open(directory, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Some platforms (Windows) and file systems cannot fsync a directory; the rename stands.
   }
 }
 
