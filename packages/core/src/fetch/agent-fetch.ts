@@ -1,15 +1,16 @@
-import { fetch as undiciFetch, type Dispatcher, type RequestInit as UndiciRequestInit } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { DpopNonceCache } from '../dpop/nonce-cache.js';
 import type { PresignedProofs } from '../dpop/presigned-proofs.js';
 import { targetUri, type DpopProofInput, type DpopProver } from '../dpop/proof.js';
 import { InsecureEndpointError } from '../errors.js';
 import { worthCorrecting, type OriginClocks } from '../lib/clock-skew.js';
-import { isReplayable, toReplayableBody } from '../lib/replayable-body.js';
+import { isReplayable, toReplayableBody, type ReplayableBody } from '../lib/replayable-body.js';
 import { toHeaderRecord } from '../lib/request-headers.js';
 import { isLoopbackHost, redact } from '../lib/secure-endpoint.js';
 import type { TokenCache } from '../tokens/token-cache.js';
 import type { AccessToken, AgentFetchInit } from '../types.js';
 import { classifyChallenge } from './resource-challenge.js';
+import { sendRequest, type SendRequestInit } from './send-request.js';
 import { assertTokenAudience } from './token-audience-error.js';
 
 /** Request headers the agent sets itself; a caller's values for them are dropped. */
@@ -87,8 +88,9 @@ export function rememberNonce(context: AgentFetchContext, origin: string, nonce:
 }
 
 /**
- * Creates `agent.fetch`: undici's fetch with `Authorization: DPoP <token>` and a fresh proof (with
- * `ath` and the origin's latest nonce) on every request.
+ * Creates `agent.fetch`: a fetch (undici `request` answered with a WHATWG `Response`, see
+ * `sendRequest`) with `Authorization: DPoP <token>` and a fresh proof (with `ath` and the origin's
+ * latest nonce) on every request.
  *
  * - A 401 `use_dpop_nonce` is sent once more with a fresh proof carrying the new nonce.
  * - A 401 `invalid_token` drops the cached token and is sent once more with a new one (never when
@@ -123,7 +125,7 @@ export function createAgentFetch(context: AgentFetchContext): (input: string | U
   const prover = presigned ?? dpop;
 
   async function send(url: URL, init: AgentFetchInit): Promise<Response> {
-    const { resource, scope, token: explicitToken, body, headers: rawHeaders, ...rest } = init;
+    const { resource, scope, token: explicitToken, body, headers: rawHeaders } = init;
     // As given: fetch upper-cases only the six standard methods, and the prover mirrors that.
     const method = init.method ?? 'GET';
     const origin = url.origin;
@@ -133,15 +135,15 @@ export function createAgentFetch(context: AgentFetchContext): (input: string | U
     let token: AccessToken = explicitToken ?? tokens.peek(target) ?? (await tokens.get(target));
     assertTokenAudience(token.resource, origin);
     const headers = toHeaderRecord(rawHeaders, replaced);
-    const requestInit = {
-      ...(rest as UndiciRequestInit),
-      // A proof is bound to one URL (htu) and the token to one origin: undici never follows a
-      // redirect with them (agentFetch follows same-origin ones itself when asked to).
-      redirect: rest.redirect === 'error' ? ('error' as const) : ('manual' as const),
+    // A proof is bound to one URL (htu) and the token to one origin: sendRequest never follows a
+    // redirect (agentFetch follows same-origin ones itself when asked to).
+    const requestInit: SendRequestInit = {
       method,
       headers,
-      body: body as UndiciRequestInit['body'],
-      dispatcher: (rest as UndiciRequestInit).dispatcher ?? context.dispatcher,
+      body: body as ReplayableBody,
+      signal: init.signal,
+      redirect: init.redirect,
+      dispatcher: (init as { dispatcher?: Dispatcher }).dispatcher ?? context.dispatcher,
     };
     const clock = clocks.forOrigin(origin);
     const htu = targetUri(url);
@@ -162,7 +164,7 @@ export function createAgentFetch(context: AgentFetchContext): (input: string | U
       const proof = prover.proof(proofInput);
       headers.authorization = `DPoP ${token.accessToken}`;
       headers.dpop = typeof proof === 'string' ? proof : await proof;
-      const pending = undiciFetch(url, requestInit);
+      const pending = sendRequest(url, requestInit);
       if (presigned !== undefined && !nonceRetried && !tokenRetried && !clockCorrected) {
         presignNext(context, presigned, method, htu, origin, token.accessToken, () => challenged);
       }

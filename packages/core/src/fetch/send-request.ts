@@ -1,0 +1,157 @@
+import { pipeline, type Readable } from 'node:stream';
+import { constants as zlib, createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { Headers, request, Response, type Dispatcher } from 'undici';
+
+type BodyReadable = Dispatcher.ResponseData['body'];
+import type { ReplayableBody } from '../lib/replayable-body.js';
+
+/** What {@link sendRequest} sends: a request `agentFetch` has already normalized. */
+export interface SendRequestInit {
+  /** HTTP method as given; the six methods fetch normalizes are upper-cased. */
+  method: string;
+  /** Request headers with lower-case names (see `toHeaderRecord`); not modified. */
+  headers: Readonly<Record<string, string>>;
+  /** A body that can be sent again (see `toReplayableBody`). */
+  body?: ReplayableBody;
+  signal?: AbortSignal | null | undefined;
+  /** `'error'` rejects on a redirect status; anything else returns the redirect as it is. */
+  redirect?: RequestRedirect | undefined;
+  /** undici dispatcher (default: the global one). */
+  dispatcher?: Dispatcher | undefined;
+}
+
+/** Methods fetch upper-cases. @see https://fetch.spec.whatwg.org/#concept-method-normalize */
+const normalizedMethods = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
+/** Methods fetch refuses. @see https://fetch.spec.whatwg.org/#forbidden-method */
+const forbiddenMethods = new Set(['CONNECT', 'TRACE', 'TRACK']);
+/** @see https://fetch.spec.whatwg.org/#null-body-status */
+const nullBodyStatuses = new Set([101, 103, 204, 205, 304]);
+/** @see https://fetch.spec.whatwg.org/#redirect-status */
+const redirectStatuses = new Set([301, 302, 303, 307, 308]);
+/** As fetch: more codings than this are refused (resource exhaustion). */
+const maxContentCodings = 5;
+
+/**
+ * Sends one request with undici's `request` (no redirect is followed) and answers with a WHATWG
+ * `Response`, as fetch would for the same request: the default `Accept`, `Accept-Encoding` and
+ * body `Content-Type` are added when absent, a gzip, deflate or br body is decoded, a null-body
+ * status or a HEAD gets a null body, and repeated response headers stay repeated (`set-cookie`).
+ * It skips what fetch does and `agentFetch` does not need (CORS, caching, redirects), which makes it
+ * markedly faster on the hot path.
+ *
+ * Failures reject as fetch rejects: an aborted signal with its reason; a network error, or a
+ * redirect with `redirect: 'error'`, with `TypeError('fetch failed')` whose `cause` says why.
+ *
+ * @see https://fetch.spec.whatwg.org/#http-network-fetch
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-8.4
+ */
+export async function sendRequest(url: URL, init: SendRequestInit): Promise<Response> {
+  const method = normalizeMethod(init.method);
+  const signal = init.signal ?? undefined;
+  signal?.throwIfAborted();
+  const headers: Record<string, string> = { ...init.headers };
+  const encoded = encodeBody(init.body, method, headers);
+  const body = encoded instanceof Promise ? await encoded : encoded;
+  if (headers.accept === undefined) headers.accept = '*/*';
+  if (headers['accept-encoding'] === undefined && headers.range === undefined) {
+    headers['accept-encoding'] = url.protocol === 'https:' ? 'br, gzip, deflate' : 'gzip, deflate';
+  }
+  let sent: Dispatcher.ResponseData;
+  try {
+    sent = await request(url, { method: method as Dispatcher.HttpMethod, headers, body, signal, dispatcher: init.dispatcher });
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    throw new TypeError('fetch failed', { cause: error });
+  }
+  const { statusCode: status, statusText, headers: received, body: stream } = sent;
+  const responseHeaders = toHeaders(received);
+  if (init.redirect === 'error' && redirectStatuses.has(status)) {
+    discard(stream);
+    throw new TypeError('fetch failed', { cause: new Error('unexpected redirect') });
+  }
+  if (method === 'HEAD' || nullBodyStatuses.has(status)) {
+    discard(stream);
+    return new Response(null, { status, statusText, headers: responseHeaders });
+  }
+  const contentEncoding = responseHeaders.get('content-encoding');
+  const codings = contentEncoding ? contentEncoding.toLowerCase().split(',') : [];
+  if (codings.length > maxContentCodings) {
+    discard(stream);
+    throw new TypeError('fetch failed', { cause: new Error(`too many content-encodings in response: ${codings.length}`) });
+  }
+  return new Response(decode(stream, codings), { status, statusText, headers: responseHeaders });
+}
+
+/** Reads what is left of a body that is not wanted, so its connection can serve another request. */
+function discard(stream: BodyReadable): void {
+  stream.dump().catch(() => undefined);
+}
+
+function normalizeMethod(method: string): string {
+  const upper = method.toUpperCase();
+  if (forbiddenMethods.has(upper)) throw new TypeError(`'${method}' HTTP method is unsupported.`);
+  return normalizedMethods.has(upper) ? upper : method;
+}
+
+/**
+ * The body as undici `request` takes it, setting the `Content-Type` fetch derives from it when the
+ * caller gave none.
+ *
+ * @see https://fetch.spec.whatwg.org/#concept-bodyinit-extract
+ */
+function encodeBody(body: ReplayableBody, method: string, headers: Record<string, string>): string | Uint8Array | undefined | Promise<Uint8Array> {
+  if (body === null || body === undefined) return undefined;
+  if (method === 'GET' || method === 'HEAD') throw new TypeError('Request with GET/HEAD method cannot have body.');
+  if (typeof body === 'string') return withType(body, headers, 'text/plain;charset=UTF-8');
+  if (body instanceof Uint8Array) return body;
+  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  if (body instanceof URLSearchParams) return withType(body.toString(), headers, 'application/x-www-form-urlencoded;charset=UTF-8');
+  // Blob and FormData: the runtime's own Response serializes them (a multipart boundary, the Blob's type).
+  const encoded = new globalThis.Response(body);
+  withType(null, headers, encoded.headers.get('content-type'));
+  return encoded.arrayBuffer().then((bytes) => new Uint8Array(bytes));
+}
+
+function withType<T>(body: T, headers: Record<string, string>, type: string | null): T {
+  if (type && headers['content-type'] === undefined) headers['content-type'] = type;
+  return body;
+}
+
+/** Response headers as a `Headers`, each value of a repeated header appended on its own. */
+function toHeaders(received: Record<string, string | string[] | undefined>): Headers {
+  const headers = new Headers();
+  for (const name of Object.keys(received)) {
+    const value = received[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+    else headers.append(name, value);
+  }
+  return headers;
+}
+
+/**
+ * The body decoded by its content codings, last applied first, as fetch decodes it; a coding it
+ * does not know leaves the body as it came.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-8.4.1
+ */
+function decode(stream: Readable, codings: readonly string[]): Readable {
+  const decoders: Readable[] = [];
+  for (let index = codings.length - 1; index >= 0; index--) {
+    const coding = codings[index]!.trim();
+    // Z_SYNC_FLUSH, as fetch and curl: a body cut short still yields what was decoded.
+    if (coding === 'gzip' || coding === 'x-gzip') {
+      decoders.push(createGunzip({ flush: zlib.Z_SYNC_FLUSH, finishFlush: zlib.Z_SYNC_FLUSH }));
+    } else if (coding === 'deflate') {
+      decoders.push(createInflate({ flush: zlib.Z_SYNC_FLUSH, finishFlush: zlib.Z_SYNC_FLUSH }));
+    } else if (coding === 'br') {
+      decoders.push(createBrotliDecompress({ flush: zlib.BROTLI_OPERATION_FLUSH, finishFlush: zlib.BROTLI_OPERATION_FLUSH }));
+    } else if (coding !== 'identity') {
+      return stream;
+    }
+  }
+  if (decoders.length === 0) return stream;
+  // pipeline destroys every stage on a failure, so reading the body rejects with the error.
+  return pipeline([stream, ...decoders], () => undefined) as unknown as Readable;
+}
