@@ -56,6 +56,7 @@ describe('sendRequest', () => {
     expect(response).toBeInstanceOf(Response);
     expect(response.status).toBe(200);
     expect(response.statusText).toBe('OK');
+    expect(response.url).toBe(at('/plain').href);
     expect(response.headers.get('content-type')).toBe('text/plain');
     expect(await response.text()).toBe('plain');
     expect(last()).toMatchObject({ method: 'GET', headers: { 'x-trace': '1', accept: '*/*', 'accept-encoding': 'gzip, deflate' } });

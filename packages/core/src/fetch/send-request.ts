@@ -71,7 +71,7 @@ export async function sendRequest(url: URL, init: SendRequestInit): Promise<Resp
   }
   if (method === 'HEAD' || nullBodyStatuses.has(status)) {
     discard(stream);
-    return new Response(null, { status, statusText, headers: responseHeaders });
+    return withUrl(new Response(null, { status, statusText, headers: responseHeaders }), url);
   }
   const contentEncoding = responseHeaders.get('content-encoding');
   const codings = contentEncoding ? contentEncoding.toLowerCase().split(',') : [];
@@ -79,7 +79,13 @@ export async function sendRequest(url: URL, init: SendRequestInit): Promise<Resp
     discard(stream);
     throw new TypeError('fetch failed', { cause: new Error(`too many content-encodings in response: ${codings.length}`) });
   }
-  return new Response(decode(stream, codings), { status, statusText, headers: responseHeaders });
+  return withUrl(new Response(decode(stream, codings), { status, statusText, headers: responseHeaders }), url);
+}
+
+/** A constructed Response has an empty `url`; fetch reports the URL it fetched, and callers read it. */
+function withUrl(response: Response, url: URL): Response {
+  Object.defineProperty(response, 'url', { value: url.href, enumerable: true });
+  return response;
 }
 
 /** Reads what is left of a body that is not wanted, so its connection can serve another request. */
