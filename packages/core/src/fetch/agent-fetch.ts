@@ -10,7 +10,7 @@ import { isLoopbackHost, redact } from '../lib/secure-endpoint.js';
 import type { TokenCache } from '../tokens/token-cache.js';
 import type { AccessToken, AgentFetchInit } from '../types.js';
 import { classifyChallenge } from './resource-challenge.js';
-import { sendRequest, type SendRequestInit } from './send-request.js';
+import { redirectStatuses, sendRequest, type SendRequestInit } from './send-request.js';
 import { assertTokenAudience } from './token-audience-error.js';
 
 /** Request headers the agent sets itself; a caller's values for them are dropped. */
@@ -223,8 +223,6 @@ export function createAgentFetch(context: AgentFetchContext): (input: string | U
   };
 }
 
-/** Redirect statuses fetch follows. @see https://fetch.spec.whatwg.org/#redirect-status */
-const redirectStatuses = new Set([301, 302, 303, 307, 308]);
 /** As fetch: at most 20 redirects. */
 const maxRedirects = 20;
 /** Headers describing a request body, dropped when a redirect turns the request into a GET. */

@@ -26,8 +26,8 @@ const normalizedMethods = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', '
 const forbiddenMethods = new Set(['CONNECT', 'TRACE', 'TRACK']);
 /** @see https://fetch.spec.whatwg.org/#null-body-status */
 const nullBodyStatuses = new Set([101, 103, 204, 205, 304]);
-/** @see https://fetch.spec.whatwg.org/#redirect-status */
-const redirectStatuses = new Set([301, 302, 303, 307, 308]);
+/** Redirect statuses. @see https://fetch.spec.whatwg.org/#redirect-status */
+export const redirectStatuses: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 /** As fetch: more codings than this are refused (resource exhaustion). */
 const maxContentCodings = 5;
 
