@@ -3,13 +3,13 @@ import type { DpopNonceCache } from '../dpop/nonce-cache.js';
 import type { PresignedProofs } from '../dpop/presigned-proofs.js';
 import { targetUri, type DpopProofInput, type DpopProver } from '../dpop/proof.js';
 import { InsecureEndpointError } from '../errors.js';
-import { worthCorrecting, type OriginClocks } from '../lib/clock-skew.js';
+import type { OriginClocks } from '../lib/clock-skew.js';
 import { isReplayable, toReplayableBody, type ReplayableBody } from '../lib/replayable-body.js';
 import { toHeaderRecord } from '../lib/request-headers.js';
 import { isLoopbackHost, redact } from '../lib/secure-endpoint.js';
 import type { TokenCache } from '../tokens/token-cache.js';
 import type { AccessToken, AgentFetchInit } from '../types.js';
-import { classifyChallenge } from './resource-challenge.js';
+import { classifyChallenge, recoveryFor, type RecoveriesUsed } from './resource-challenge.js';
 import { redirectStatuses, sendRequest, type SendRequestInit } from './send-request.js';
 import { assertTokenAudience } from './token-audience-error.js';
 
@@ -147,9 +147,7 @@ export function createAgentFetch(context: AgentFetchContext): (input: string | U
     };
     const clock = clocks.forOrigin(origin);
     const htu = targetUri(url);
-    let nonceRetried = false;
-    let tokenRetried = false;
-    let clockCorrected = false;
+    const used: RecoveriesUsed = { nonce: false, clock: false, token: false };
     let challenged = false;
     for (;;) {
       const signedWithOffset = clock.offsetMs;
@@ -165,7 +163,7 @@ export function createAgentFetch(context: AgentFetchContext): (input: string | U
       headers.authorization = `DPoP ${token.accessToken}`;
       headers.dpop = typeof proof === 'string' ? proof : await proof;
       const pending = sendRequest(url, requestInit);
-      if (presigned !== undefined && !nonceRetried && !tokenRetried && !clockCorrected) {
+      if (presigned !== undefined && !used.nonce && !used.token && !used.clock) {
         presignNext(context, presigned, method, htu, origin, token.accessToken, () => challenged);
       }
       const response = await pending;
@@ -178,26 +176,19 @@ export function createAgentFetch(context: AgentFetchContext): (input: string | U
       challenged = true;
       presigned?.clear();
       await response.body?.cancel().catch(() => undefined);
-      if (challenge.kind === 'use_dpop_nonce' && nonce && !nonceRetried) {
-        nonceRetried = true;
-        continue;
-      }
-      if (challenge.error.error === 'invalid_dpop_proof' && !clockCorrected) {
-        const skew = clock.skewFrom(response.headers.get('date'), signedWithOffset);
-        // `correct` refuses an offset beyond the cap: then the challenge's error is thrown.
-        if (worthCorrecting(skew, challenge.error.errorDescription) && clock.correct(response.headers.get('date'))) {
-          clockCorrected = true;
-          continue;
-        }
-      }
-      if (challenge.kind === 'invalid_token' && !explicitToken && !tokenRetried) {
-        tokenRetried = true;
+      const recovery = recoveryFor(challenge, used, {
+        nonce,
+        date: response.headers.get('date'),
+        clock,
+        signedWithOffset,
+        tokenRetryAllowed: !explicitToken,
+      });
+      if (recovery === undefined) throw challenge.error;
+      if (recovery === 'token') {
         tokens.invalidate(token);
         token = await tokens.get(target);
         assertTokenAudience(token.resource, origin);
-        continue;
       }
-      throw challenge.error;
     }
   }
 

@@ -1,12 +1,11 @@
 import type { Dispatcher } from 'undici';
 import { ConfigurationError, CountersignError } from '../errors.js';
-import { worthCorrecting } from '../lib/clock-skew.js';
 import { isReplayableDispatchBody } from '../lib/replayable-body.js';
 import { headerValue, normalizeRequestHeaders } from '../lib/request-headers.js';
 import type { AccessToken, TokenRequestOptions } from '../types.js';
 import type { AgentFetchContext } from './agent-fetch.js';
 import { presignNext, rememberNonce, secureRequestUrl } from './agent-fetch.js';
-import { classifyChallenge } from './resource-challenge.js';
+import { classifyChallenge, recoveryFor, type RecoveriesUsed } from './resource-challenge.js';
 import { resourceOrigin } from './token-audience-error.js';
 
 type IncomingHttpHeaders = Record<string, string | string[] | undefined>;
@@ -91,13 +90,14 @@ export function createDpopInterceptor(context: AgentFetchContext, target: TokenR
 }
 
 /** One request through the interceptor, across its at most two retries. */
+/** What the handler remembers of each recovery, to act on once the refused response has ended. */
+const interceptedBy = { nonce: 'use_dpop_nonce', clock: 'clock_corrected', token: 'invalid_token' } as const;
+
 class DpopExchange implements DispatchHandler {
   readonly #controller = new StableController((reason) => this.#fail(reason));
   #finished = false;
   #token: AccessToken | undefined;
-  #nonceRetried = false;
-  #tokenRetried = false;
-  #clockCorrected = false;
+  readonly #used: RecoveriesUsed = { nonce: false, clock: false, token: false };
   #signedWithOffset = 0;
   #started = false;
   /** Set by a challenge: a proof signed ahead for this request's successor would be wasted. */
@@ -142,7 +142,7 @@ class DpopExchange implements DispatchHandler {
     this.#intercepted = undefined;
     const { dpop, presigned, nonces, clocks } = this.context;
     this.#signedWithOffset = clocks.forOrigin(this.origin).offsetMs;
-    const firstAttempt = !this.#nonceRetried && !this.#tokenRetried && !this.#clockCorrected;
+    const firstAttempt = !this.#used.nonce && !this.#used.token && !this.#used.clock;
     const proof = (presigned ?? dpop).proof({
       method: this.options.method,
       url: this.url,
@@ -193,28 +193,18 @@ class DpopExchange implements DispatchHandler {
         this.#challenged = true;
         this.context.presigned?.clear();
       }
-      if (challenge.kind === 'use_dpop_nonce' && nonce && !this.#nonceRetried && this.#replayable) {
-        this.#nonceRetried = true;
-        this.#intercepted = 'use_dpop_nonce';
-        return;
-      }
-      if (challenge.kind !== 'none' && challenge.error.error === 'invalid_dpop_proof' && !this.#clockCorrected && this.#replayable) {
-        const clock = this.context.clocks.forOrigin(this.origin);
-        const skew = clock.skewFrom(headerValue(headers, 'date'), this.#signedWithOffset);
-        // Only this origin's clock, and never beyond the cap (`correct` returns false then).
-        if (worthCorrecting(skew, challenge.error.errorDescription) && clock.correct(headerValue(headers, 'date'))) {
-          this.#clockCorrected = true;
-          this.#intercepted = 'clock_corrected';
-          return;
-        }
-      }
-      if (challenge.kind === 'invalid_token' && !this.#tokenRetried && this.#replayable) {
-        this.#tokenRetried = true;
-        this.#intercepted = 'invalid_token';
-        return;
-      }
       if (challenge.kind !== 'none') {
-        this.#intercepted = challenge.error;
+        // A body that cannot be sent again allows no recovery at all.
+        const recovery = this.#replayable
+          ? recoveryFor(challenge, this.#used, {
+              nonce,
+              date: headerValue(headers, 'date'),
+              clock: this.context.clocks.forOrigin(this.origin),
+              signedWithOffset: this.#signedWithOffset,
+              tokenRetryAllowed: true,
+            })
+          : undefined;
+        this.#intercepted = recovery === undefined ? challenge.error : interceptedBy[recovery];
         return;
       }
     }

@@ -6,11 +6,6 @@ import type { ToolOutcome } from './types.js';
 /** The final outcomes a tool call can be stored with. */
 export type FinalOutcome<Result> = Exclude<ToolOutcome<Result>, { status: 'approval_pending' }>;
 
-/** The store state matching a final outcome. */
-export function stateOf(outcome: FinalOutcome<unknown>): StoredToolCall['state'] {
-  return outcome.status;
-}
-
 /**
  * The JSON form of a final outcome, as kept in the approval store: results as JSON, errors as
  * `{ name, code, message }` (messages never hold secrets).
