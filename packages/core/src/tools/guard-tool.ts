@@ -54,16 +54,20 @@ export function guardTool<Schema extends ZodType, Result>(agent: Agent, definiti
   const schema = definition.schema as ZodType;
   const generic = definition as unknown as ToolDefinition<ZodType, Result>;
 
-  const auditFor = (call: ParsedCall | undefined, options: InvokeOptions) => (input: Parameters<Agent['audit']['record']>[0]) =>
-    agent.audit.record({
-      tool,
-      callId: options.callId,
-      argsSha256: call?.argsSha256,
-      argsSummary: call === undefined ? undefined : summarizeArguments(call.args),
-      scope: definition.scope,
-      resource: definition.resource,
-      ...input,
-    });
+  const auditFor = (call: ParsedCall | undefined, options: InvokeOptions) => {
+    // Once per call: every event of the call carries the same summary.
+    const argsSummary = call === undefined ? undefined : summarizeArguments(call.args);
+    return (input: Parameters<Agent['audit']['record']>[0]) =>
+      agent.audit.record({
+        tool,
+        callId: options.callId,
+        argsSha256: call?.argsSha256,
+        argsSummary,
+        scope: definition.scope,
+        resource: definition.resource,
+        ...input,
+      });
+  };
 
   async function parse(args: unknown, options: InvokeOptions): Promise<ParsedCall | ToolOutcome<Result>> {
     try {
