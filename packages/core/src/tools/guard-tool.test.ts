@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigurationError, InvalidArgumentsError, NetworkError } from '../errors.js';
 import { canonicalSha256 } from '../lib/canonical-json.js';
+import { createAuditor } from '../audit/auditor.js';
+import type { AuditEvent } from '../audit/types.js';
 import { guardTool } from './guard-tool.js';
 import { ToolExecutionError } from './errors.js';
 import { createTestAgent } from './testing/test-agent.js';
@@ -119,6 +121,25 @@ describe('read and write tools', () => {
     const tool = guardTool(agent, readAccounts() as never);
     expect(await tool.resume('x', {})).toMatchObject({ status: 'failed', error: expect.any(ConfigurationError) });
     expect(() => tool.authorizationDetails({})).toThrow(ConfigurationError);
+  });
+});
+
+describe('audit payloads', () => {
+  it('hands the full arguments only to an audit sink that asked for full payloads', async () => {
+    const { agent } = createTestAgent();
+    const full: AuditEvent[] = [];
+    const plain: AuditEvent[] = [];
+    const audit = createAuditor({ agent: 'payout-agent', kid: 'kid-1', jkt: 'jkt-1' }, [
+      { fullPayloads: true, write: (event) => void full.push(event) },
+      { write: (event) => void plain.push(event) },
+    ]);
+    const { tool } = payoutTool({ ...agent, audit });
+    expect((await tool.invoke(payout, { callId: 'call-full' })).status).toBe('approval_pending');
+    await audit.flush();
+    expect(full.find((event) => event.event === 'tool.invoked')).toMatchObject({ args: payout, argsSha256: canonicalSha256(payout) });
+    expect(plain.find((event) => event.event === 'tool.invoked')).toMatchObject({ argsSha256: canonicalSha256(payout) });
+    expect(plain.some((event) => event.args !== undefined)).toBe(false);
+    expect(JSON.stringify(plain)).not.toContain(payout.recipient);
   });
 });
 

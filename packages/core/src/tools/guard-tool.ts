@@ -63,6 +63,8 @@ export function guardTool<Schema extends ZodType, Result>(agent: Agent, definiti
         callId: options.callId,
         argsSha256: call?.argsSha256,
         argsSummary,
+        // The auditor hands these only to sinks that asked for full payloads.
+        args: call?.args,
         scope: definition.scope,
         resource: definition.resource,
         ...input,
