@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
+step "runtime: Node.js $(node --version)"
+
 step "typecheck"
 pnpm typecheck
 
