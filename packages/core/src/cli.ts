@@ -3,32 +3,43 @@
  * The `countersign` command.
  *
  * ```
- * countersign audit verify <trail.jsonl> --jwks <jwks.json> [--json] [--strict]
+ * countersign audit verify <trail.jsonl> --jwks <jwks.json> [--allow-unsigned] [--expect-head <hash>]
+ *   [--min-records <n>] [--checkpoints <file>] [--json] [--strict]
  * ```
  *
- * Exit status: 0 the trail verifies, 1 it is broken (or, with `--strict`, has records no signed
- * checkpoint covers), 2 usage error or unreadable input.
+ * Exit status: 0 the trail verifies (the first word printed is `VERIFIED`), 1 it does not (`FAILED`),
+ * 2 usage error or unreadable input. The word and the status always come from the same decision.
  *
  * @packageDocumentation
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { CountersignError } from './errors.js';
+import { readPublishedCheckpoints } from './audit/checkpoint-publishers.js';
+import type { AuditCheckpoint } from './audit/trail-record.js';
 import { verifyAuditTrail, type AuditTrailVerification } from './audit/verify-audit-trail.js';
 
-const usage = `Usage: countersign audit verify <trail.jsonl> --jwks <jwks.json> [--json] [--strict]
+const usage = `Usage: countersign audit verify <trail.jsonl> --jwks <jwks.json> [options]
 
 Verifies a hash-chained JSONL audit trail written by jsonlAuditSink: every record's hash, the chain
 of prev hashes and sequence numbers, and every checkpoint signature against the agent's public keys.
+Every record must be covered by a signed checkpoint. A trail cut back to an earlier checkpoint is
+only detected with what a second sink saw: --expect-head, --min-records or --checkpoints.
 
 Options:
-  --jwks <file>  public JWKS of the agent: { "keys": [...] } with every kid that ever signed
-                 (keep retired keys after a rotation)
-  --json         print the result as JSON
-  --strict       also fail when records at the end are not covered by a signed checkpoint
-  -h, --help     show this help
+  --jwks <file>          public JWKS of the agent: { "keys": [...] } with every kid that ever signed
+                         (keep retired keys after a rotation)
+  --allow-unsigned       accept records no signed checkpoint covers, and an empty trail, with a
+                         warning (they prove nothing: anyone who can write the file can rechain it)
+  --expect-head <hash>   the trail must contain the record with this hash (a head printed earlier)
+  --min-records <n>      the trail must hold at least n records (lines)
+  --checkpoints <file>   checkpoints published to a second sink (JSON lines or a JSON array): each
+                         must verify, and the trail must hold the record it signs
+  --json                 print the result as JSON
+  --strict               also fail on any warning (with --allow-unsigned)
+  -h, --help             show this help
 
-Exit status: 0 verified, 1 broken (first broken line reported), 2 usage error or unreadable input.
+Exit status: 0 VERIFIED, 1 FAILED (first broken line reported), 2 usage error or unreadable input.
 `;
 
 class UsageError extends Error {}
@@ -50,20 +61,22 @@ async function run(argv: readonly string[], output: Output): Promise<number> {
     output.out(usage);
     return 0;
   }
-  const { file, jwksPath, json, strict } = parsed;
+  const { file, jwksPath, json, strict, allowUnsigned, expectHead, minRecords, checkpointsPath } = parsed;
 
   let result: AuditTrailVerification;
   try {
     const jwks = await readJwks(jwksPath);
-    result = await verifyAuditTrail(file, { jwks });
+    const checkpoints = checkpointsPath === undefined ? undefined : await readCheckpoints(checkpointsPath);
+    result = await verifyAuditTrail(file, { jwks, allowUnsigned, expectHead, minRecords, checkpoints });
   } catch (error) {
     output.err(`countersign: ${describeInputError(error, file)}\n`);
     return 2;
   }
 
-  const failed = !result.ok || (strict && result.warnings.length > 0);
-  output.out(json ? `${JSON.stringify({ file, ...result }, null, 2)}\n` : formatResult(file, result));
-  return failed ? 1 : 0;
+  const strictFailure = result.ok && strict && result.warnings.length > 0;
+  const verified = result.ok && !strictFailure;
+  output.out(json ? `${JSON.stringify({ file, verified, ...result }, null, 2)}\n` : formatResult(file, result, verified));
+  return verified ? 0 : 1;
 }
 
 function parse(argv: readonly string[]) {
@@ -75,6 +88,10 @@ function parse(argv: readonly string[]) {
       jwks: { type: 'string' },
       json: { type: 'boolean', default: false },
       strict: { type: 'boolean', default: false },
+      'allow-unsigned': { type: 'boolean', default: false },
+      'expect-head': { type: 'string' },
+      'min-records': { type: 'string' },
+      checkpoints: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -86,7 +103,35 @@ function parse(argv: readonly string[]) {
   if (file === undefined) throw new UsageError('missing the trail file to verify');
   if (extra.length > 0) throw new UsageError(`unexpected argument: ${extra[0]}`);
   if (values.jwks === undefined) throw new UsageError('missing --jwks <jwks.json> (the public keys that signed the checkpoints)');
-  return { help: false as const, file, jwksPath: values.jwks, json: values.json, strict: values.strict };
+  const minRecordsText = values['min-records'];
+  const minRecords = minRecordsText === undefined ? undefined : Number(minRecordsText);
+  if (minRecords !== undefined && (!/^\d+$/.test(minRecordsText!) || !Number.isSafeInteger(minRecords))) {
+    throw new UsageError(`--min-records needs a whole number, got ${minRecordsText}`);
+  }
+  const expectHead = values['expect-head'];
+  if (expectHead !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(expectHead)) {
+    throw new UsageError('--expect-head needs a record hash (43 base64url characters, as printed after "head")');
+  }
+  return {
+    help: false as const,
+    file,
+    jwksPath: values.jwks,
+    json: values.json,
+    strict: values.strict,
+    allowUnsigned: values['allow-unsigned'],
+    expectHead,
+    minRecords,
+    checkpointsPath: values.checkpoints,
+  };
+}
+
+async function readCheckpoints(path: string): Promise<AuditCheckpoint[]> {
+  try {
+    return await readPublishedCheckpoints(path);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new UsageError(typeof code === 'string' ? `cannot read the checkpoints file ${path} (${code})` : `the checkpoints file ${path} is not JSON lines or a JSON array`);
+  }
 }
 
 async function readJwks(path: string) {
@@ -110,7 +155,7 @@ function describeInputError(error: unknown, file: string): string {
   return `cannot verify ${file}: ${error instanceof Error ? error.message : String(error)}`;
 }
 
-function formatResult(file: string, result: AuditTrailVerification): string {
+function formatResult(file: string, result: AuditTrailVerification, verified: boolean): string {
   const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
   const rows: [string, string][] = [
     ['records', `${plural(result.records, 'event')}, ${plural(result.checkpoints, 'signed checkpoint')}`],
@@ -121,10 +166,12 @@ function formatResult(file: string, result: AuditTrailVerification): string {
   ];
   const table = rows.map(([label, value]) => `  ${label.padEnd(10)} ${value}`).join('\n');
   if (!result.ok) {
-    return `BROKEN  ${file}\n  ${result.message} [${result.reason}]\n\nBefore the break:\n${table}\n`;
+    return `FAILED  ${file}\n  ${result.message} [${result.reason}]\n\nBefore the failure:\n${table}\n`;
   }
   const warnings = result.warnings.map((warning) => `\nWarning: ${warning.message}.`).join('');
-  return `VERIFIED  ${file}\n${table}\n  ${'last'.padEnd(10)} sequence ${result.lastSequence}\n${warnings ? `${warnings}\n` : ''}`;
+  const heading = verified ? `VERIFIED  ${file}` : `FAILED  ${file}\n  --strict: the trail has warnings`;
+  const last = `  ${'last'.padEnd(10)} sequence ${result.lastSequence}${result.head === undefined ? '' : `, head ${result.head}`}`;
+  return `${heading}\n${table}\n${last}\n${warnings ? `${warnings}\n` : ''}`;
 }
 
 function timeSpan(first: string | undefined, last: string | undefined): string {

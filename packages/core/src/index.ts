@@ -93,6 +93,8 @@ export { canonicalJson, canonicalSha256 } from './lib/canonical-json.js';
 // Audit
 export { jsonlAuditSink } from './audit/jsonl-audit-sink.js';
 export type { JsonlAuditSink, JsonlAuditSinkOptions } from './audit/jsonl-audit-sink.js';
+export { fileCheckpointPublisher, readPublishedCheckpoints } from './audit/checkpoint-publishers.js';
+export type { AuditCheckpointPublisher } from './audit/checkpoint-publishers.js';
 export { otelAuditSink } from './audit/otel-audit-sink.js';
 export type { OtelAuditSink, OtelAuditSinkOptions } from './audit/otel-audit-sink.js';
 export { callbackAuditSink } from './audit/callback-audit-sink.js';

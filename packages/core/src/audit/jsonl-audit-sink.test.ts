@@ -8,8 +8,9 @@ import { createNodeSigner } from '../keys/node-signer.js';
 import type { Signer } from '../keys/signer.js';
 import { AuditSinkError } from './audit-sink-error.js';
 import { createAuditor } from './auditor.js';
+import { fileCheckpointPublisher, readPublishedCheckpoints } from './checkpoint-publishers.js';
 import { jsonlAuditSink } from './jsonl-audit-sink.js';
-import { AUDIT_TRAIL_GENESIS, hashTrailRecord, type TrailRecord } from './trail-record.js';
+import { AUDIT_TRAIL_GENESIS, hashTrailRecord, type AuditCheckpoint, type TrailRecord } from './trail-record.js';
 import type { AuditEvent } from './types.js';
 import { verifyAuditTrail } from './verify-audit-trail.js';
 
@@ -216,5 +217,39 @@ describe('jsonlAuditSink', () => {
     const sink = jsonlAuditSink(join(directory, 'missing-dir', 'trail.jsonl'), { signer: newSigner() });
     await expect(sink.write(event(1))).rejects.toThrow(/cannot open audit trail/);
     await sink.close();
+  });
+
+  it('publishes every checkpoint to a second sink, which detects a trail cut back to an earlier checkpoint', async () => {
+    const path = trailPath();
+    const publishedPath = join(directory, `published-${counter}.jsonl`);
+    const signer = newSigner();
+    const seen: AuditCheckpoint[] = [];
+    const sink = jsonlAuditSink(path, { signer, checkpointEvery: 2, publish: [fileCheckpointPublisher(publishedPath), (checkpoint) => void seen.push(checkpoint)] });
+    for (let sequence = 1; sequence <= 5; sequence += 1) await sink.write(event(sequence));
+    await sink.close();
+
+    const trail = await readRecords(path);
+    const inTrail = trail.flatMap((record) => (record.kind === 'checkpoint' ? [record.checkpoint] : []));
+    expect(inTrail.map((checkpoint) => checkpoint.sequence)).toEqual([2, 5, 7]);
+    expect(seen).toEqual(inTrail);
+    const published = await readPublishedCheckpoints(publishedPath);
+    expect(published).toEqual(inTrail);
+    expect((await stat(publishedPath)).mode & 0o777).toBe(0o600);
+
+    const jwks = jwksOf(signer);
+    expect(await verifyAuditTrail(path, { jwks, checkpoints: published })).toMatchObject({ ok: true, lastSequence: 8 });
+    // Cut right after the second checkpoint (line 6): alone it verifies; against the published copy it fails.
+    const cut = (await readFile(path, 'utf8')).split('\n').slice(0, 6);
+    expect(await verifyAuditTrail(cut, { jwks })).toMatchObject({ ok: true, lastSequence: 6 });
+    expect(await verifyAuditTrail(cut, { jwks, checkpoints: published })).toMatchObject({ ok: false, reason: 'truncated', line: 7 });
+  });
+
+  it('reports a checkpoint that could not be published as a write failure', async () => {
+    const sink = jsonlAuditSink(trailPath(), {
+      signer: newSigner(),
+      checkpointEvery: 1,
+      publish: () => Promise.reject(new Error('collector down')),
+    });
+    await expect(sink.write(event(1))).rejects.toThrow(/checkpoint 1 of .* is in the trail but could not be published/);
   });
 });

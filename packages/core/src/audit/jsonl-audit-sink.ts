@@ -2,6 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { createCompactJwsSigner } from '../jws.js';
 import type { Signer } from '../keys/signer.js';
 import { AuditSinkError } from './audit-sink-error.js';
+import { publishCheckpoint, type AuditCheckpointPublisher } from './checkpoint-publishers.js';
 import { prepareAuditEvent } from './prepare-audit-event.js';
 import { readTrailTail } from './read-trail-tail.js';
 import {
@@ -34,6 +35,13 @@ export interface JsonlAuditSinkOptions {
   fullPayloads?: boolean | undefined;
   /** Clock of checkpoint times, in milliseconds since the epoch (default `Date.now`). */
   clock?: (() => number) | undefined;
+  /**
+   * Where else every signed checkpoint goes once it is in the trail (a second file, OpenTelemetry, a
+   * callback): somewhere an attacker who can rewrite the trail cannot, so a trail cut back to an
+   * earlier checkpoint is detected by verifying against it. A publishing failure surfaces like a
+   * write failure.
+   */
+  publish?: AuditCheckpointPublisher | readonly AuditCheckpointPublisher[] | undefined;
 }
 
 /** A hash-chained JSONL audit trail file. */
@@ -54,7 +62,9 @@ export interface JsonlAuditSink extends AuditSink {
  * 8785 canonical JSON without `hash`). Every `checkpointEvery` events, and on close, a checkpoint
  * record is appended: a compact JWS (header `kid`) over `{ sequence, hash, time }` of the record
  * before it, signed with the agent's identity key, so a verifier holding the public JWKS can tell
- * that nothing up to there was edited, removed or reordered.
+ * that nothing up to there was edited, removed or reordered. Each checkpoint commits to the number
+ * of records before it (`sequence`) and the head hash (`hash`); `publish` sends it to a second sink
+ * too, which is what detects a trail cut back to an earlier checkpoint.
  *
  * The file is opened append-only and created with mode 0600; writes are serialized. An existing
  * trail is continued from its last record, whose integrity is checked first: a corrupt tail is
@@ -76,6 +86,8 @@ export function jsonlAuditSink(path: string, options: JsonlAuditSinkOptions = {}
   const clock = options.clock ?? Date.now;
   const fullPayloads = options.fullPayloads === true;
   const ownSigner = options.signer;
+  const publishers: readonly AuditCheckpointPublisher[] =
+    options.publish === undefined ? [] : Array.isArray(options.publish) ? options.publish : [options.publish as AuditCheckpointPublisher];
   let boundSigner: (() => Signer) | undefined;
 
   let handle: Promise<FileHandle> | undefined;
@@ -176,6 +188,13 @@ export function jsonlAuditSink(path: string, options: JsonlAuditSinkOptions = {}
       await target.datasync();
     } catch (cause) {
       throw new AuditSinkError(`cannot sync audit trail ${path}`, { cause });
+    }
+    for (const publisher of publishers) {
+      try {
+        await publishCheckpoint(publisher, checkpoint);
+      } catch (cause) {
+        throw new AuditSinkError(`checkpoint ${checkpoint.sequence} of ${path} is in the trail but could not be published`, { cause });
+      }
     }
   }
 

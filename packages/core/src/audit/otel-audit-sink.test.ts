@@ -153,4 +153,19 @@ describe('otelAuditSink', () => {
       vi.resetModules();
     }
   });
+
+  it('publishes a checkpoint as a span a trail writer cannot rewrite', async () => {
+    exporter.reset();
+    const sink = otelAuditSink({ tracer });
+    await sink.publishCheckpoint({ sequence: 7, hash: 'h'.repeat(43), time: '2025-01-01T00:00:00.000Z', kid: 'kid-1', jws: 'a.b.c' });
+    const [span] = exporter.getFinishedSpans();
+    expect(span?.name).toBe('countersign audit.checkpoint');
+    expect(span?.attributes).toEqual({
+      'countersign.checkpoint.sequence': 7,
+      'countersign.checkpoint.hash': 'h'.repeat(43),
+      'countersign.checkpoint.time': '2025-01-01T00:00:00.000Z',
+      'countersign.checkpoint.kid': 'kid-1',
+      'countersign.checkpoint.jws': 'a.b.c',
+    });
+  });
 });

@@ -1,6 +1,7 @@
 import type { Attributes, Context, Tracer } from '@opentelemetry/api';
 import { ConfigurationError } from '../errors.js';
 import { prepareAuditEvent } from './prepare-audit-event.js';
+import type { AuditCheckpoint } from './trail-record.js';
 import type { AuditCapture, AuditEvent, AuditSink } from './types.js';
 
 type OpenTelemetryApi = typeof import('@opentelemetry/api');
@@ -20,6 +21,12 @@ export interface OtelAuditSinkOptions {
 export interface OtelAuditSink extends AuditSink {
   /** Resolves once `@opentelemetry/api` is loaded; rejects with a clear error when it is not installed. */
   ready(): Promise<void>;
+  /**
+   * Records a signed checkpoint of a JSONL trail as a `countersign audit.checkpoint` span (attributes
+   * `countersign.checkpoint.sequence`, `.hash`, `.time`, `.kid`, `.jws`), so the telemetry backend
+   * holds a copy the trail's writer cannot rewrite: pass the sink as `jsonlAuditSink(path, { publish })`.
+   */
+  publishCheckpoint(checkpoint: AuditCheckpoint): Promise<void>;
 }
 
 /**
@@ -70,6 +77,23 @@ export function otelAuditSink(options: OtelAuditSinkOptions = {}): OtelAuditSink
         return { traceId: spanContext.traceId, spanId: spanContext.spanId, state: active };
       }
       return { state: active };
+    },
+    async publishCheckpoint(checkpoint: AuditCheckpoint) {
+      const otel = api ?? (await loading);
+      const tracer = options.tracer ?? otel.trace.getTracer('@countersign/core');
+      const time = new Date(checkpoint.time);
+      const span = tracer.startSpan('countersign audit.checkpoint', {
+        kind: otel.SpanKind.INTERNAL,
+        startTime: time,
+        attributes: {
+          'countersign.checkpoint.sequence': checkpoint.sequence,
+          'countersign.checkpoint.hash': checkpoint.hash,
+          'countersign.checkpoint.time': checkpoint.time,
+          'countersign.checkpoint.kid': checkpoint.kid,
+          'countersign.checkpoint.jws': checkpoint.jws,
+        },
+      });
+      span.end(time);
     },
     async write(event: AuditEvent, capture?: AuditCapture) {
       const otel = api ?? (await loading);

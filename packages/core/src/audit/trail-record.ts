@@ -12,9 +12,12 @@ export const AUDIT_CHECKPOINT_TYPE = 'countersign-audit-checkpoint+jws';
 
 /** The signed statement of a checkpoint: "the record numbered `sequence` has hash `hash`". */
 export interface AuditCheckpointPayload {
-  /** `seq` of the last record the checkpoint covers (the one just before it). */
+  /**
+   * `seq` of the last record the checkpoint covers (the one just before it), which is also the number
+   * of records (lines) the trail held when it was signed.
+   */
   sequence: number;
-  /** `hash` of that record; through the chain it covers every record before it. */
+  /** `hash` of that record, the head of the chain; through the chain it covers every record before it. */
   hash: string;
   /** When it was signed, ISO 8601. */
   time: string;

@@ -85,6 +85,7 @@ describe('verifyAuditTrail', () => {
       lastTime: expect.any(String),
       lastSequence: 44,
       lastVerifiedSequence: 44,
+      head: records().at(-1)!.hash,
       warnings: [],
     });
     expect(Date.parse(result.lastTime!)).toBeGreaterThanOrEqual(Date.parse(result.firstTime!));
@@ -163,15 +164,19 @@ describe('verifyAuditTrail', () => {
     expectBroken(await verify(toLines(await rechain(other, 11))), 11, 'signature_invalid');
   });
 
-  it('reports a forged record appended after the last checkpoint as an unsigned tail at its line', async () => {
+  it('fails a forged record appended after the last checkpoint (unsigned tail), a warning only with allowUnsigned', async () => {
     const list = records();
     const last = list.at(-2)!;
     if (last.kind !== 'event') throw new Error('expected an event before the final checkpoint');
     const forged = structuredClone(last);
     forged.event = { ...forged.event, sequence: 41, event: 'tool.executed', tool: 'create_payout', outcome: 'ok' };
     list.push(forged);
-    const result = await verify(toLines(await rechain(list, list.length - 1)));
-    expect(result).toMatchObject({
+    const forgedLines = toLines(await rechain(list, list.length - 1));
+    const result = await verify(forgedLines);
+    expectBroken(result, 45, 'unsigned_tail');
+    expect(result).toMatchObject({ records: 41, lastVerifiedSequence: 44, lastSequence: 45 });
+    expect(result.ok === false && result.message).toMatch(/1 record from line 45 on is not covered by a signed checkpoint/);
+    expect(await verifyAuditTrail(forgedLines, { jwks, allowUnsigned: true })).toMatchObject({
       ok: true,
       records: 41,
       lastVerifiedSequence: 44,
@@ -180,10 +185,62 @@ describe('verifyAuditTrail', () => {
     });
   });
 
-  it('reports a trail cut after its last checkpoint the same way, and a cut inside a line as malformed', async () => {
-    expect(await verify(lines.slice(0, 40))).toMatchObject({ ok: true, warnings: [{ code: 'unsigned_tail', line: 34, count: 7 }] });
+  it('fails a forged trail whose approvers were rewritten and whose checkpoints were dropped and rechained', async () => {
+    const list = records().filter((record) => record.kind === 'event');
+    for (const record of list) {
+      if (record.kind === 'event') record.event.approvers = [{ subject: 'mallory' }];
+    }
+    const forged = toLines(await rechain(list, 0));
+    const result = await verify(forged);
+    expectBroken(result, 1, 'unsigned_tail');
+    expect(result).toMatchObject({ records: 40, checkpoints: 0, lastVerifiedSequence: 0 });
+    expect(result.ok === false && result.message).toMatch(/40 records from line 1 on are not covered by a signed checkpoint/);
+  });
+
+  it('fails an empty trail (it proves nothing), a warning only with allowUnsigned', async () => {
+    expectBroken(await verify([]), 1, 'empty');
+    expectBroken(await verify(['']), 1, 'empty');
+    expect(await verifyAuditTrail([], { jwks, allowUnsigned: true })).toMatchObject({ ok: true, records: 0, warnings: [{ code: 'empty' }] });
+  });
+
+  it('fails a trail cut after its last checkpoint, and a cut inside a line as malformed', async () => {
+    expectBroken(await verify(lines.slice(0, 40)), 34, 'unsigned_tail');
     const cut = [...lines.slice(0, 30), lines[30]!.slice(0, 50)];
     expectBroken(await verify(cut), 31, 'malformed');
+  });
+
+  it('detects a trail cut back to an earlier checkpoint with the head, the record count or a published checkpoint', async () => {
+    const cut = lines.slice(0, 33);
+    const alone = await verify(cut);
+    expect(alone).toMatchObject({ ok: true, lastSequence: 33, lastVerifiedSequence: 33, warnings: [] });
+
+    const full = await verify(lines);
+    const head = full.head!;
+    expectBroken(await verifyAuditTrail(cut, { jwks, expectHead: head }), 34, 'truncated');
+    expect(await verifyAuditTrail(lines, { jwks, expectHead: head })).toMatchObject({ ok: true });
+    const older = records()[20]!.hash;
+    expect(await verifyAuditTrail(lines, { jwks, expectHead: older })).toMatchObject({ ok: true });
+
+    expectBroken(await verifyAuditTrail(cut, { jwks, minRecords: 44 }), 34, 'truncated');
+    expect(await verifyAuditTrail(lines, { jwks, minRecords: 44 })).toMatchObject({ ok: true });
+
+    const published = records().flatMap((record) => (record.kind === 'checkpoint' ? [record.checkpoint] : []));
+    const result = await verifyAuditTrail(cut, { jwks, checkpoints: published });
+    expectBroken(result, 34, 'truncated');
+    expect(result.ok === false && result.message).toMatch(/a published checkpoint signed record 43: records were cut/);
+    expect(await verifyAuditTrail(lines, { jwks, checkpoints: published })).toMatchObject({ ok: true });
+  });
+
+  it('refuses a published checkpoint that does not verify, and a trail rewritten under a published one', async () => {
+    const published = records().flatMap((record) => (record.kind === 'checkpoint' ? [record.checkpoint] : []));
+    const forgedCheckpoint = { ...published[0]!, hash: records()[3]!.hash };
+    await expect(verifyAuditTrail(lines, { jwks, checkpoints: [forgedCheckpoint] })).rejects.toThrow(/published checkpoint 1 does not verify/);
+    // Even a forger holding the agent's key (it signs on the agent's host) cannot rewrite what was published.
+    const resigned = toLines(await rechain(records().map((record, index) => (index === 5 && record.kind === 'event' ? { ...record, event: { ...record.event, tool: 'x' } } : record)), 5, agentKey));
+    const rewritten = await verifyAuditTrail(resigned, { jwks, checkpoints: published });
+    expectBroken(rewritten, 10, 'checkpoint_mismatch');
+    expect(rewritten.ok === false && rewritten.message).toMatch(/differs from the one a published checkpoint signed/);
+    expect(await verify(resigned)).toMatchObject({ ok: true });
   });
 
   it('accepts every key that ever signed (rotation) and finds keys by thumbprint when they have no kid', async () => {

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ConfigurationError } from '../errors.js';
 import { createCheckpointVerifier, type AuditJwks } from './checkpoint-verifier.js';
-import { AUDIT_TRAIL_GENESIS, hashTrailRecord } from './trail-record.js';
+import { AUDIT_TRAIL_GENESIS, hashTrailRecord, type AuditCheckpoint } from './trail-record.js';
 
 /** Why verification stopped at a line. */
 export type AuditBreakReason =
@@ -21,12 +21,24 @@ export type AuditBreakReason =
   /** A checkpoint was signed by a key that is not in the JWKS. */
   | 'unknown_kid'
   /** A checkpoint's signature does not verify. */
-  | 'signature_invalid';
+  | 'signature_invalid'
+  /** The trail holds no record at all: nothing is signed, so nothing is proven. */
+  | 'empty'
+  /** Records at the end are not covered by a signed checkpoint (appended, or the trail was not closed). */
+  | 'unsigned_tail'
+  /**
+   * The trail ends before a point it is known to have reached: the `expectHead` hash, `minRecords`,
+   * or a checkpoint published to a second sink.
+   */
+  | 'truncated';
 
 /** A finding that does not break the chain but limits what it proves. */
 export interface AuditWarning {
-  /** `unsigned_tail`: records after the last valid checkpoint (a trail not closed cleanly, or appended to). */
-  code: 'unsigned_tail';
+  /**
+   * `unsigned_tail`: records after the last valid checkpoint (a trail not closed cleanly, or appended
+   * to); `empty`: the trail holds no record. Only reported with `allowUnsigned`: otherwise both fail.
+   */
+  code: 'unsigned_tail' | 'empty';
   /** 1-based line of the first unsigned record. */
   line: number;
   /** How many records no checkpoint covers. */
@@ -51,6 +63,11 @@ export interface AuditTrailSummary {
   lastSequence: number;
   /** `seq` of the last valid checkpoint: everything up to it is covered by a signature (0 when none). */
   lastVerifiedSequence: number;
+  /**
+   * `hash` of the last record read: keep it (or a published checkpoint) somewhere the agent cannot
+   * write, and pass it later as `expectHead` to prove the trail was not cut back.
+   */
+  head: string | undefined;
 }
 
 /** A trail whose chain and checkpoints are intact. */
@@ -76,14 +93,36 @@ export type AuditTrailVerification = AuditTrailVerified | AuditTrailBroken;
 export interface VerifyAuditTrailOptions {
   /** Public keys of every kid that signed checkpoints (keep retired keys for old trails). */
   jwks: AuditJwks;
+  /**
+   * Accept records no signed checkpoint covers (and an empty trail), reporting them as warnings
+   * instead of failing (default false). Such records prove nothing: anyone who can write the file
+   * can recompute a hash chain.
+   */
+  allowUnsigned?: boolean | undefined;
+  /**
+   * `hash` of a record the trail is known to have reached (from an earlier verification's `head`, or
+   * a published checkpoint's `hash`). The trail must contain it, else it was cut back (`truncated`).
+   */
+  expectHead?: string | undefined;
+  /** The trail must hold at least this many records (lines: events and checkpoints), else `truncated`. */
+  minRecords?: number | undefined;
+  /**
+   * Checkpoints published to a second sink (see `fileCheckpointPublisher`): each must verify with the
+   * JWKS, and the trail must hold the record it signs, with that hash.
+   */
+  checkpoints?: Iterable<AuditCheckpoint> | undefined;
 }
 
 /**
  * Verifies a hash-chained JSONL audit trail written by {@link jsonlAuditSink}: every record must hash
  * to its `hash` (RFC 8785 canonical JSON, SHA-256), follow the previous one (`seq` + 1, `prev`), and
  * every checkpoint's compact JWS must verify with the key its `kid` names in `jwks` and sign exactly
- * the record before it. Reports the first broken link with its line and why, or a summary; records
- * after the last checkpoint are reported as a warning (nothing signed them yet).
+ * the record before it. Reports the first broken link with its line and why, or a summary.
+ *
+ * A trail verifies only when every record is covered by a signed checkpoint: records after the last
+ * checkpoint (`unsigned_tail`) and an empty trail (`empty`) fail, unless `allowUnsigned` turns them
+ * into warnings. A trail cut back to an earlier checkpoint still verifies on its own; pass what a
+ * second sink saw (`expectHead`, `minRecords` or published `checkpoints`) to detect that (`truncated`).
  *
  * `source` is a file path, or the trail's lines.
  *
@@ -101,6 +140,15 @@ export async function verifyAuditTrail(
 ): Promise<AuditTrailVerification> {
   if (!options || typeof options !== 'object') throw new ConfigurationError('verifyAuditTrail needs { jwks }');
   const verifyCheckpoint = createCheckpointVerifier(options.jwks);
+  const allowUnsigned = options.allowUnsigned === true;
+  const { expectHead, minRecords } = options;
+  if (expectHead !== undefined && (typeof expectHead !== 'string' || expectHead === '')) {
+    throw new ConfigurationError('expectHead must be the hash of a trail record (a base64url string)');
+  }
+  if (minRecords !== undefined && (!Number.isSafeInteger(minRecords) || minRecords < 0)) {
+    throw new ConfigurationError('minRecords must be a whole number of records');
+  }
+  const anchors = await publishedAnchors(options.checkpoints, verifyCheckpoint);
   const lines = lookahead(typeof source === 'string' || source instanceof URL ? readLines(source) : source);
 
   const agents = new Set<string>();
@@ -114,6 +162,7 @@ export async function verifyAuditTrail(
     lastTime: undefined,
     lastSequence: 0,
     lastVerifiedSequence: 0,
+    head: undefined,
   };
   // `ok` first, then the summary, then the result's own members.
   const finish = <Result extends { ok: boolean }>({ ok, ...rest }: Result): Result & AuditTrailSummary =>
@@ -131,6 +180,7 @@ export async function verifyAuditTrail(
     let lineNumber = 0;
     let previousHash = AUDIT_TRAIL_GENESIS;
     let blankLine: number | undefined;
+    let headFound = false;
     for (let text = await lines.next(); text !== undefined; text = await lines.next()) {
       lineNumber += 1;
       if (text.trim() === '') {
@@ -158,6 +208,11 @@ export async function verifyAuditTrail(
       if (record.prev !== previousHash) {
         return broken(lineNumber, 'prev_mismatch', 'the record does not follow the previous line (prev differs): a record was removed, inserted or replaced');
       }
+      const anchor = anchors.get(lineNumber);
+      if (anchor !== undefined && anchor !== record.hash) {
+        return broken(lineNumber, 'checkpoint_mismatch', 'the record differs from the one a published checkpoint signed: the trail was rewritten');
+      }
+      if (record.hash === expectHead) headFound = true;
 
       if (record.kind === 'checkpoint') {
         const outcome = await verifyCheckpoint(record.checkpoint, { sequence: lineNumber - 1, hash: previousHash });
@@ -173,22 +228,62 @@ export async function verifyAuditTrail(
         summary.lastTime = event.time as string;
       }
       summary.lastSequence = lineNumber;
+      summary.head = record.hash;
       previousHash = record.hash;
+    }
+
+    const end = summary.lastSequence + 1;
+    const furthestAnchor = Math.max(0, ...anchors.keys());
+    if (furthestAnchor > summary.lastSequence) {
+      return broken(end, 'truncated', `the trail ends at record ${summary.lastSequence}, but a published checkpoint signed record ${furthestAnchor}: records were cut`);
+    }
+    if (expectHead !== undefined && !headFound) {
+      return broken(end, 'truncated', 'no record has the expected head hash: the trail was cut back or rewritten');
+    }
+    if (minRecords !== undefined && summary.lastSequence < minRecords) {
+      return broken(end, 'truncated', `the trail holds ${summary.lastSequence} records, at least ${minRecords} were expected: records were cut`);
     }
 
     const warnings: AuditWarning[] = [];
     const unsigned = summary.lastSequence - summary.lastVerifiedSequence;
-    if (unsigned > 0) {
+    if (summary.lastSequence === 0) {
+      const message = 'the trail holds no record: nothing is signed, so it proves nothing';
+      if (!allowUnsigned) return broken(1, 'empty', message);
+      warnings.push({ code: 'empty', line: 1, count: 0, message });
+    } else if (unsigned > 0) {
       const line = summary.lastVerifiedSequence + 1;
-      warnings.push({
-        code: 'unsigned_tail',
-        line,
-        count: unsigned,
-        message: `${unsigned} record${unsigned === 1 ? '' : 's'} from line ${line} on ${unsigned === 1 ? 'is' : 'are'} not covered by a signed checkpoint (the trail was not closed cleanly, or was appended to)`,
-      });
+      const message = `${unsigned} record${unsigned === 1 ? '' : 's'} from line ${line} on ${unsigned === 1 ? 'is' : 'are'} not covered by a signed checkpoint (the trail was not closed cleanly, was appended to, or its checkpoints were removed)`;
+      if (!allowUnsigned) return broken(line, 'unsigned_tail', message);
+      warnings.push({ code: 'unsigned_tail', line, count: unsigned, message });
     }
     return finish({ ok: true as const, warnings });
   }
+}
+
+/**
+ * Verifies checkpoints published to a second sink and maps the sequence each one signs to the hash
+ * the trail must hold there. A published checkpoint that does not verify is refused outright.
+ */
+async function publishedAnchors(
+  checkpoints: Iterable<AuditCheckpoint> | undefined,
+  verifyCheckpoint: ReturnType<typeof createCheckpointVerifier>,
+): Promise<Map<number, string>> {
+  const anchors = new Map<number, string>();
+  if (checkpoints === undefined) return anchors;
+  let index = 0;
+  for (const checkpoint of checkpoints) {
+    index += 1;
+    const candidate = (typeof checkpoint === 'object' && checkpoint !== null ? checkpoint : {}) as Partial<AuditCheckpoint>;
+    const expected = { sequence: candidate.sequence as number, hash: candidate.hash as string };
+    const outcome = await verifyCheckpoint(candidate, expected);
+    if (!outcome.ok) throw new ConfigurationError(`published checkpoint ${index} does not verify: ${outcome.message} [${outcome.reason}]`);
+    const known = anchors.get(expected.sequence);
+    if (known !== undefined && known !== expected.hash) {
+      throw new ConfigurationError(`published checkpoints ${index} and an earlier one sign different hashes for record ${expected.sequence}`);
+    }
+    anchors.set(expected.sequence, expected.hash);
+  }
+  return anchors;
 }
 
 interface ParsedRecord {
