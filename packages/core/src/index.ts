@@ -71,7 +71,7 @@ export type {
 
 // Tool guard
 export { guardTool } from './tools/guard-tool.js';
-export { ToolExecutionError, ToolCallInProgressError, StoredToolError } from './tools/errors.js';
+export { ToolExecutionError, ToolCallInProgressError, ToolOutcomeUnknownError, StoredToolError } from './tools/errors.js';
 export { AGENT_ACTION_TYPE, argumentsSha256, actionAuthorizationDetails } from './tools/action-binding.js';
 export type {
   RiskTier,

@@ -3,11 +3,14 @@ import { dirname, resolve } from 'node:path';
 import { ApprovalStoreError } from '../errors.js';
 import { writePrivateFileAtomically } from '../lib/atomic-write.js';
 import { createKeyedLock } from './keyed-lock.js';
+import { createLeaseTable, type LeaseTable } from './lease-table.js';
 import { normalizeStoredToolCall, parseStoredToolCall } from './stored-tool-call.js';
 import type { ApprovalStore, StoredToolCall } from './types.js';
 
 /** Every file store in this process takes its turn through one lock per resolved path. */
 const withFileLock = createKeyedLock();
+/** Leases are this process's, one table per resolved path. */
+const leaseTables = new Map<string, LeaseTable>();
 
 /**
  * An {@link ApprovalStore} in one JSON file, so pending tool calls survive a restart.
@@ -17,7 +20,8 @@ const withFileLock = createKeyedLock();
  * - Writes are atomic: a temporary file in the same directory is written, fsynced, then renamed
  *   over the old one, so a crash leaves the old or the new state, never half of one.
  * - Readers and writers in this process are serialized per path; `update` is atomic per store.
- *   Share one file between processes only if one process at a time uses it.
+ *   Leases live in this process. Share one file between processes only if one process at a time
+ *   uses it; for several processes use a shared store (`@countersign/redis`).
  * - A file that is not valid store JSON is reported as {@link ApprovalStoreError} and left as it
  *   is: nothing is half-read and nothing overwrites it.
  *
@@ -31,6 +35,9 @@ export function fileApprovalStore(path: string): ApprovalStore {
   if (typeof path !== 'string' || path === '') throw new ApprovalStoreError('approval store path must be a non-empty string');
   const file = resolve(path);
   const locked = <T>(task: () => Promise<T>) => withFileLock(file, task);
+  let leases = leaseTables.get(file);
+  if (leases === undefined) leaseTables.set(file, (leases = createLeaseTable()));
+  const table = leases;
   const change = (mutate: (records: Map<string, StoredToolCall>) => StoredToolCall | undefined) =>
     locked(async () => {
       const records = await readRecords(file);
@@ -40,6 +47,9 @@ export function fileApprovalStore(path: string): ApprovalStore {
     });
 
   return {
+    acquireLease: async (name, ttlMs) => table.acquire(name, ttlMs),
+    renewLease: async (name, fence, ttlMs) => table.renew(name, fence, ttlMs),
+    releaseLease: async (name, fence) => table.release(name, fence),
     get: (id) => locked(async () => (await readRecords(file)).get(id)),
     findByCall: (tool, callId) =>
       locked(async () => [...(await readRecords(file)).values()].find((record) => record.tool === tool && record.callId === callId)),

@@ -1,23 +1,35 @@
 import { ApprovalStoreError } from '../errors.js';
 import { createKeyedLock } from './keyed-lock.js';
+import { createLeaseTable } from './lease-table.js';
 import { normalizeStoredToolCall } from './stored-tool-call.js';
 import type { ApprovalStore, StoredToolCall } from './types.js';
+
+/** Options of {@link memoryApprovalStore}. */
+export interface MemoryApprovalStoreOptions {
+  /** How long a lease outlives a holder that stops renewing it, in milliseconds (default 30 000). */
+  leaseMs?: number | undefined;
+}
 
 /**
  * An {@link ApprovalStore} in memory: the default, for one process. Records are checked and kept
  * in their JSON form, copied in and out (callers never hold the stored object), and `update` is
- * atomic per id: updates of one id
- * run one after the other, each seeing the result of the previous one.
+ * atomic per id: updates of one id run one after the other, each seeing the result of the previous
+ * one. Leases are this store's own, so only agents sharing this store object coordinate.
  *
  * @example
  * ```ts
  * const agent = await createAgent({ issuer, clientId, key, approvals: { store: memoryApprovalStore() } });
  * ```
  */
-export function memoryApprovalStore(): ApprovalStore {
+export function memoryApprovalStore(options: MemoryApprovalStoreOptions = {}): ApprovalStore {
   const records = new Map<string, StoredToolCall>();
   const withLock = createKeyedLock();
+  const leases = createLeaseTable();
   return {
+    leaseMs: options.leaseMs,
+    acquireLease: async (name, ttlMs) => leases.acquire(name, ttlMs),
+    renewLease: async (name, fence, ttlMs) => leases.renew(name, fence, ttlMs),
+    releaseLease: async (name, fence) => leases.release(name, fence),
     async get(id) {
       const record = records.get(id);
       return record === undefined ? undefined : copy(record);

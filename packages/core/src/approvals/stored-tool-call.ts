@@ -2,10 +2,10 @@ import { ApprovalStoreError } from '../errors.js';
 import { parseSerializedApproval } from './serialized-approval.js';
 import type { StoredToolCall } from './types.js';
 
-const states: ReadonlySet<string> = new Set<StoredToolCall['state']>(['pending', 'executing', 'done', 'failed', 'denied', 'expired']);
+const states: ReadonlySet<string> = new Set<StoredToolCall['state']>(['pending', 'executing', 'done', 'failed', 'denied', 'expired', 'unknown']);
 
 /** States after which a tool call never changes again. */
-export const FINAL_STATES: ReadonlySet<StoredToolCall['state']> = new Set<StoredToolCall['state']>(['done', 'failed', 'denied', 'expired']);
+export const FINAL_STATES: ReadonlySet<StoredToolCall['state']> = new Set<StoredToolCall['state']>(['done', 'failed', 'denied', 'expired', 'unknown']);
 
 /**
  * Checks a stored tool call read back from storage, member by member.
@@ -22,6 +22,9 @@ export function parseStoredToolCall(value: unknown, where: string): StoredToolCa
     throw new ApprovalStoreError(`${where}.callId must be a non-empty string`);
   }
   if (typeof record.state !== 'string' || !states.has(record.state)) throw new ApprovalStoreError(`${where}.state is not a known state`);
+  if (record.fence !== undefined && !(Number.isSafeInteger(record.fence) && (record.fence as number) > 0)) {
+    throw new ApprovalStoreError(`${where}.fence must be a positive integer`);
+  }
   if (typeof record.updatedAt !== 'number' || !Number.isFinite(record.updatedAt)) throw new ApprovalStoreError(`${where}.updatedAt must be a number`);
   let approval;
   try {
@@ -39,6 +42,7 @@ export function parseStoredToolCall(value: unknown, where: string): StoredToolCa
     updatedAt: record.updatedAt,
   };
   if (record.callId !== undefined) call.callId = record.callId as string;
+  if (record.fence !== undefined) call.fence = record.fence as number;
   if (record.outcome !== undefined) call.outcome = record.outcome;
   return call;
 }

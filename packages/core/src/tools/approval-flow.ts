@@ -8,7 +8,7 @@ import type { AuditEventInput } from '../audit/types.js';
 import { ApprovalMismatchError, ApprovalStoreError, ArgumentsChangedError, ConfigurationError } from '../errors.js';
 import type { AccessToken, Agent } from '../types.js';
 import { actionAuthorizationDetails } from './action-binding.js';
-import { ToolCallInProgressError, ToolExecutionError } from './errors.js';
+import { ToolCallInProgressError, ToolExecutionError, ToolOutcomeUnknownError } from './errors.js';
 import { singleFlight } from './single-flight.js';
 import { decodeOutcome, encodeOutcome, type FinalOutcome } from './stored-outcome.js';
 import type { ApprovalPolicy, BoundFetch, InvokeOptions, ToolApprovalPending, ToolDefinition, ToolOutcome } from './types.js';
@@ -17,6 +17,8 @@ import type { ApprovalPolicy, BoundFetch, InvokeOptions, ToolApprovalPending, To
 const SETTLE_POLL_MS = 100;
 /** How long to wait for a call executing elsewhere before answering {@link ToolCallInProgressError}. */
 const SETTLE_TIMEOUT_MS = 15_000;
+/** Lease on a call being polled or run, when the store names none, in milliseconds. */
+const DEFAULT_LEASE_MS = 30_000;
 
 /** Records an audit event for this tool. */
 export type ToolAudit = (input: AuditEventInput) => void;
@@ -35,6 +37,7 @@ export function createApprovalFlow<Result>(agent: Agent, definition: ToolDefinit
   const tool = definition.name;
   const policy = definition.approval as ApprovalPolicy<unknown>;
   const store = agent.approvalStore;
+  const leaseMs = store.leaseMs ?? DEFAULT_LEASE_MS;
   /** Audit with the stored call's model tool call id, when the caller did not pass it again. */
   const auditCall = (callId: string | undefined) => (input: AuditEventInput) => audit(callId === undefined ? input : { callId, ...input });
 
@@ -68,6 +71,35 @@ export function createApprovalFlow<Result>(agent: Agent, definition: ToolDefinit
   }
 
   /**
+   * Asks for approval of the model's tool call `callId` once across every user of the store:
+   * whoever takes the call's lease asks; the others wait for its record and resume it.
+   */
+  async function requestOnce(callId: string, call: ParsedCall, options: InvokeOptions): Promise<ToolOutcome<Result>> {
+    const lease = `call:${tool}:${callId}`;
+    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    for (;;) {
+      const fence = await store.acquireLease(lease, leaseMs);
+      if (fence !== undefined) {
+        let outcome: ToolOutcome<Result>;
+        try {
+          const existing = await store.findByCall(tool, callId);
+          if (existing !== undefined) outcome = await resume(existing.id, call, options);
+          else outcome = await request(call, { ...options, callId, wait: false });
+        } finally {
+          await releaseQuietly(lease, fence);
+        }
+        return options.wait && outcome.status === 'approval_pending' ? resume(outcome.approvalId, call, options) : outcome;
+      }
+      const existing = await store.findByCall(tool, callId);
+      if (existing !== undefined) return resume(existing.id, call, options);
+      if (Date.now() >= deadline || options.signal?.aborted) {
+        return { status: 'failed', tool, error: new ToolCallInProgressError(`for tool call ${callId}`), retryable: true };
+      }
+      await pause(SETTLE_POLL_MS);
+    }
+  }
+
+  /**
    * Resumes the call stored under `approvalId`. Arguments are compared with the approved hash
    * first, so a caller with other arguments never shares another caller's run.
    */
@@ -89,12 +121,54 @@ export function createApprovalFlow<Result>(agent: Agent, definition: ToolDefinit
     }
   }
 
-  /** One poll at most, then whatever follows from its answer. */
+  /**
+   * One poll at most, then whatever follows from its answer. Only the holder of the call's lease
+   * polls and runs it, so the authorization server hands its one action token to the process that
+   * will run the call; the others wait for the stored outcome.
+   */
   async function step(approvalId: string, call: ParsedCall, options: InvokeOptions): Promise<{ outcome: ToolOutcome<Result>; approval?: PendingApproval }> {
-    const record = await store.get(approvalId);
-    if (record === undefined) throw new ApprovalStoreError(`no stored tool call for approval ${approvalId}`);
-    if (FINAL_STATES.has(record.state)) return { outcome: decodeOutcome<Result>(record) };
-    if (record.state === 'executing') return { outcome: await settledElsewhere(approvalId, options.signal) };
+    const turn = await takeTurn(approvalId, options.signal);
+    if ('outcome' in turn) return { outcome: turn.outcome };
+    try {
+      return await stepHoldingLease(approvalId, turn.fence, turn.record, call, options);
+    } finally {
+      await releaseQuietly(leaseOf(approvalId), turn.fence);
+    }
+  }
+
+  /**
+   * Waits until this process holds the lease of a pending call, or the call left `pending`
+   * (then answers its outcome).
+   */
+  async function takeTurn(approvalId: string, signal?: AbortSignal): Promise<{ fence: number; record: StoredToolCall } | { outcome: ToolOutcome<Result> }> {
+    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    for (;;) {
+      const fence = await store.acquireLease(leaseOf(approvalId), leaseMs);
+      let record: StoredToolCall | undefined;
+      try {
+        record = await store.get(approvalId);
+        if (record === undefined) throw new ApprovalStoreError(`no stored tool call for approval ${approvalId}`);
+        if (fence !== undefined && record.state === 'pending') return { fence, record };
+        // Holding the lease of an executing call: its executor stopped renewing it.
+        if (fence !== undefined && record.state === 'executing') return { outcome: await settleUnknown(approvalId) };
+      } finally {
+        if (fence !== undefined && record?.state !== 'pending') await releaseQuietly(leaseOf(approvalId), fence);
+      }
+      if (FINAL_STATES.has(record.state)) return { outcome: decodeOutcome<Result>(record) };
+      if (record.state === 'executing') return { outcome: await settledElsewhere(approvalId, signal) };
+      // Pending, and another process is polling it right now.
+      if (Date.now() >= deadline || signal?.aborted) return { outcome: inProgress(approvalId) };
+      await pause(SETTLE_POLL_MS);
+    }
+  }
+
+  async function stepHoldingLease(
+    approvalId: string,
+    fence: number,
+    record: StoredToolCall,
+    call: ParsedCall,
+    options: InvokeOptions,
+  ): Promise<{ outcome: ToolOutcome<Result>; approval?: PendingApproval }> {
     const approval = agent.resumeApproval(record.approval);
     let pollError: unknown;
     try {
@@ -125,7 +199,7 @@ export function createApprovalFlow<Result>(agent: Agent, definition: ToolDefinit
         );
         return { outcome: await settle(approvalId, approval, failed(approvalId, mismatch)) };
       }
-      return { outcome: await claimAndExecute(approvalId, approval, approval.token, call, options) };
+      return { outcome: await claimAndExecute(approvalId, fence, approval, approval.token, call, options) };
     }
     if (pollError !== undefined) return { outcome: await settle(approvalId, approval, failed(approvalId, asError(pollError))) };
     if (approval.status === 'denied') {
@@ -136,6 +210,7 @@ export function createApprovalFlow<Result>(agent: Agent, definition: ToolDefinit
 
   async function claimAndExecute(
     approvalId: string,
+    fence: number,
     approval: PendingApproval,
     token: AccessToken,
     call: ParsedCall,
@@ -145,7 +220,7 @@ export function createApprovalFlow<Result>(agent: Agent, definition: ToolDefinit
     const record = await store.update(approvalId, (current) => {
       if (current.state !== 'pending') return current;
       claimed = true;
-      return { ...current, state: 'executing', approval: approval.toJSON(), updatedAt: Date.now() };
+      return { ...current, state: 'executing', fence, approval: approval.toJSON(), updatedAt: Date.now() };
     });
     if (!claimed) return FINAL_STATES.has(record.state) ? decodeOutcome<Result>(record) : settledElsewhere(approvalId, options.signal);
     const approvers = approval.progress?.received;
@@ -154,12 +229,16 @@ export function createApprovalFlow<Result>(agent: Agent, definition: ToolDefinit
       return agent.fetch(url, { ...rest, token });
     };
     let outcome: FinalOutcome<Result>;
+    // Renewed while the function runs: a lease that lapses means this process is gone.
+    const heartbeat = setInterval(() => void store.renewLease(leaseOf(approvalId), fence, leaseMs).catch(() => false), Math.max(10, leaseMs / 3));
+    heartbeat.unref();
     try {
       const result = await definition.execute(call.args as never, {
         fetch: boundFetch,
         token,
         argsSha256: call.argsSha256,
         approvalId,
+        idempotencyKey: approvalId,
         callId: record.callId,
         signal: options.signal,
       });
@@ -169,9 +248,17 @@ export function createApprovalFlow<Result>(agent: Agent, definition: ToolDefinit
       const failure = new ToolExecutionError(tool, error);
       outcome = { status: 'failed', tool, approvalId, error: failure };
       auditCall(record.callId)({ event: 'tool.failed', approvalId, approvers, outcome: 'error', error: errorFields(failure) });
+    } finally {
+      clearInterval(heartbeat);
     }
     try {
-      await store.update(approvalId, (current) => ({ ...current, state: outcome.status, outcome: encodeOutcome(outcome), updatedAt: Date.now() }));
+      // Fenced: only the claim this run holds is completed. A claim already settled as `unknown`
+      // (the lease lapsed while the function ran) gets its true outcome.
+      await store.update(approvalId, (current) =>
+        (current.state === 'executing' || current.state === 'unknown') && current.fence === fence
+          ? { ...current, state: outcome.status, outcome: encodeOutcome(outcome), updatedAt: Date.now() }
+          : current,
+      );
     } catch (error) {
       // The function ran; the call stays `executing` so it can never run again.
       auditCall(record.callId)({ event: 'tool.failed', approvalId, outcome: 'error', error: errorFields(error) });
@@ -198,15 +285,50 @@ export function createApprovalFlow<Result>(agent: Agent, definition: ToolDefinit
     return outcome;
   }
 
-  /** Waits for a call executing in another process (or interrupted) to reach a final state. */
+  /**
+   * Waits for a call executing in another process to reach a final state. An executor that stops
+   * renewing its lease (it crashed) leaves the call `unknown`, never run again.
+   */
   async function settledElsewhere(approvalId: string, signal?: AbortSignal): Promise<ToolOutcome<Result>> {
     const deadline = Date.now() + SETTLE_TIMEOUT_MS;
     while (Date.now() < deadline && !signal?.aborted) {
-      await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS).unref());
+      await pause(SETTLE_POLL_MS);
       const record = await store.get(approvalId);
       if (record !== undefined && FINAL_STATES.has(record.state)) return decodeOutcome<Result>(record);
+      if (record?.state !== 'executing') continue;
+      const fence = await store.acquireLease(leaseOf(approvalId), leaseMs);
+      if (fence === undefined) continue;
+      try {
+        return await settleUnknown(approvalId);
+      } finally {
+        await releaseQuietly(leaseOf(approvalId), fence);
+      }
     }
+    return inProgress(approvalId);
+  }
+
+  /** Settles a call whose executor's lease lapsed as `unknown` (called holding the lease). */
+  async function settleUnknown(approvalId: string): Promise<ToolOutcome<Result>> {
+    let settled = false;
+    const record = await store.update(approvalId, (current) => {
+      if (current.state !== 'executing') return current;
+      settled = true;
+      return { ...current, state: 'unknown', outcome: { status: 'unknown', tool, approvalId }, updatedAt: Date.now() };
+    });
+    if (settled) {
+      const error = new ToolOutcomeUnknownError(approvalId);
+      auditCall(record.callId)({ event: 'tool.failed', approvalId, outcome: 'error', error: errorFields(error) });
+    }
+    return FINAL_STATES.has(record.state) ? decodeOutcome<Result>(record) : inProgress(approvalId);
+  }
+
+  function inProgress(approvalId: string): ToolOutcome<Result> {
     return { status: 'failed', tool, approvalId, error: new ToolCallInProgressError(approvalId), retryable: true };
+  }
+
+  async function releaseQuietly(lease: string, fence: number): Promise<void> {
+    // A lease that cannot be released lapses on its own.
+    await store.releaseLease(lease, fence).catch(() => undefined);
   }
 
   function failed(approvalId: string, error: Error): FinalOutcome<Result> {
@@ -227,7 +349,16 @@ export function createApprovalFlow<Result>(agent: Agent, definition: ToolDefinit
     return outcome;
   }
 
-  return { request, resume };
+  return { request, requestOnce, resume };
+}
+
+/** The lease name of an approval's call. */
+function leaseOf(approvalId: string): string {
+  return `approval:${approvalId}`;
+}
+
+function pause(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
 }
 
 /** `{ code, message }` of an error for the audit trail. */

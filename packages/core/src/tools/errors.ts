@@ -28,6 +28,24 @@ export class ToolCallInProgressError extends CountersignError {
 }
 
 /**
+ * The process that ran this call stopped renewing its lease while the function was running (it
+ * crashed, was killed, or lost the approval store), so whether the function took effect is not
+ * known. The call is never run again under this approval: check the target system (the approval
+ * id was the call's idempotency key) before asking for a new approval.
+ */
+export class ToolOutcomeUnknownError extends CountersignError {
+  override readonly code = 'ERR_TOOL_OUTCOME_UNKNOWN';
+  /** The approval's id, which the function received as its idempotency key. */
+  readonly approvalId: string;
+  constructor(approvalId: string) {
+    super(
+      `tool call under approval ${approvalId} was interrupted while executing; whether it took effect is unknown and it will not run again (idempotency key ${approvalId})`,
+    );
+    this.approvalId = approvalId;
+  }
+}
+
+/**
  * A failure read back from the approval store. It keeps the original error's `code` (for example
  * `ERR_TOOL_EXECUTION` or `ERR_APPROVAL_MISMATCH`) and message; switch on `code`.
  */

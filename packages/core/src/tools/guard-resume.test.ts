@@ -244,7 +244,9 @@ describe('resume', () => {
 
   it('does not run a call another process left executing, and says so', async () => {
     const { tool, approvalId, executions, agent } = await pendingPayout();
-    await agent.approvalStore.update(approvalId, (current) => ({ ...current, state: 'executing' }));
+    // The other process holds the call's lease and keeps it while it runs.
+    const fence = await agent.approvalStore.acquireLease(`approval:${approvalId}`, 60_000);
+    await agent.approvalStore.update(approvalId, (current) => ({ ...current, state: 'executing', fence }));
     const outcome = await tool.resume(approvalId, payout, { signal: AbortSignal.timeout(300) });
     expect(outcome).toMatchObject({ status: 'failed', error: expect.any(ToolCallInProgressError), retryable: true });
     expect(executions).toHaveLength(0);
@@ -252,7 +254,8 @@ describe('resume', () => {
 
   it('reads the outcome another process stored while this one waited', async () => {
     const { tool, approvalId, executions, agent } = await pendingPayout();
-    await agent.approvalStore.update(approvalId, (current) => ({ ...current, state: 'executing' }));
+    const fence = await agent.approvalStore.acquireLease(`approval:${approvalId}`, 60_000);
+    await agent.approvalStore.update(approvalId, (current) => ({ ...current, state: 'executing', fence }));
     setTimeout(() => {
       void agent.approvalStore.update(approvalId, (current) => ({
         ...current,

@@ -141,7 +141,7 @@ export function guardTool<Schema extends ZodType, Result>(agent: Agent, definiti
         guarded(call, options, undefined, async (flow) => {
           // LangGraph and other loops run a tool body again for the same call: resume, do not ask twice.
           const existing = await agent.approvalStore.findByCall(tool, callId);
-          return existing === undefined ? flow.request(call, options) : flow.resume(existing.id, call, options);
+          return existing === undefined ? flow.requestOnce(callId, call, options) : flow.resume(existing.id, call, options);
         }),
       );
     },

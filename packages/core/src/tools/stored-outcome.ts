@@ -1,6 +1,6 @@
 import { ApprovalStoreError, CountersignError } from '../errors.js';
 import type { ApproverRecord, StoredToolCall } from '../approvals/types.js';
-import { StoredToolError } from './errors.js';
+import { StoredToolError, ToolOutcomeUnknownError } from './errors.js';
 import type { ToolOutcome } from './types.js';
 
 /** The final outcomes a tool call can be stored with. */
@@ -51,6 +51,8 @@ export function decodeOutcome<Result>(record: StoredToolCall): FinalOutcome<Resu
       return { status: 'denied', ...base, reason: typeof stored.reason === 'string' ? stored.reason : undefined };
     case 'expired':
       return { status: 'expired', ...base };
+    case 'unknown':
+      return { status: 'failed', ...base, error: new ToolOutcomeUnknownError(record.id), retryable: false };
     default: {
       const error = (stored.error ?? {}) as Record<string, unknown>;
       const text = (value: unknown, fallback: string) => (typeof value === 'string' && value !== '' ? value : fallback);

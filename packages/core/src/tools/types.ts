@@ -39,6 +39,12 @@ export interface ToolContext {
   argsSha256: string;
   /** The approval this call runs under, for irreversible tools. */
   approvalId?: string | undefined;
+  /**
+   * For irreversible tools, the approval id: pass it to APIs that accept an idempotency key
+   * (for example an `Idempotency-Key` header), so a call whose outcome became unknown can be
+   * looked up, and is never applied twice, at the target.
+   */
+  idempotencyKey?: string | undefined;
   /** The model's tool call id, when the adapter knows it. */
   callId?: string | undefined;
   signal?: AbortSignal | undefined;
