@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createResourceServer } from './resource-server.js';
 import { memoryReplayStore, type ReplayStore } from './replay-store.js';
-import type { Refused, ResourceServerOptions, Verdict } from './types.js';
+import type { ActionRequirement, Refused, ResourceServerOptions, Verdict } from './types.js';
 import { buildProof, createDpopTestKey, createTestIssuer, parseChallenge, testArgumentsHash, type DpopTestKey } from './testing/hostile-kit.js';
 
 const resource = 'https://api.example';
@@ -169,7 +169,7 @@ describe('createResourceServer().verify', () => {
   it('binds an action token to the exact tool and arguments, with enough approvers, and spends it once', async () => {
     const { issuer, rs, request, actionClaims } = await setup();
     const action = { tool: 'create_payout', args: payout };
-    const verify = async (claims: Record<string, unknown>, requirement = action) =>
+    const verify = async (claims: Record<string, unknown>, requirement: ActionRequirement = action) =>
       rs.verify(await request(await issuer.token(claims), { method: 'POST', path: '/payouts' }), { scope: 'payouts:write', action: requirement });
 
     // Other arguments, other tool, other resource: refused with the details to ask for.
