@@ -7,12 +7,10 @@
  *      the payout runs exactly once with a short-lived action token;
  *   4. the evidence: who did what, with which key, approved by whom, verified from a hash-chained trail.
  *
- * Usage: pnpm demo [--approve-as alice] [--amount 250] [--port 4000]
+ * Usage: pnpm demo [options]   (pnpm demo --help lists them; examples/shared/cli.ts parses them)
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   createAgent,
@@ -22,130 +20,119 @@ import {
   type ToolOutcome,
   type TrailRecord,
 } from '@countersign/core';
-import { startDevStack } from '@countersign/devkit';
-import { treasuryTools, type PayoutReceipt } from '../shared/treasury-tools.js';
-
-const { values: flags } = parseArgs({
-  options: {
-    'approve-as': { type: 'string', multiple: true },
-    deny: { type: 'boolean', default: false },
-    amount: { type: 'string', default: '250' },
-    port: { type: 'string', default: '4000' },
-    'state-dir': { type: 'string', default: '.countersign' },
-  },
-});
+import { checkApproverFlags, decideAtDesk } from '../shared/approval-desk.js';
+import { runCli, UserFacingError } from '../shared/cli.js';
+import { openExampleStack } from '../shared/example-stack.js';
+import { parseAmount, treasuryTools, type PayoutReceipt } from '../shared/treasury-tools.js';
+import { demoCommand } from './command.js';
 
 const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 const say = (text = '') => process.stdout.write(`${text}\n`);
 
-const port = Number(flags.port);
-const stack = await startDevStack({ port, toolApiPort: port === 0 ? 0 : port + 1 });
-const stateDir = flags['state-dir'];
-await mkdir(stateDir, { recursive: true, mode: 0o700 });
-const auditPath = join(stateDir, 'demo-audit.jsonl');
-await rm(auditPath, { force: true });
+await runCli(demoCommand.name, runDemo);
 
-try {
-  say(bold('Countersign demo: an agent that cannot move money without a human'));
-  say(`  authorization server  ${stack.issuer}`);
-  say(`  treasury API          ${stack.toolApiUrl}`);
-  say(`  approval inbox        ${stack.inboxUrl}`);
-  say();
+async function runDemo(signal: AbortSignal): Promise<void> {
+  const flags = demoCommand.parse();
+  const amount = parseAmount(flags.amount);
+  const stack = await openExampleStack(flags);
+  try {
+    checkApproverFlags(flags, await stack.approvers());
+    const stateDir = flags['state-dir'];
+    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    const auditPath = join(stateDir, 'demo-audit.jsonl');
+    await rm(auditPath, { force: true });
 
-  // 1. Its own identity: a key kept on disk (0600), registered with the AS by its public JWKS.
-  const keys = fileKeyStore(join(stateDir, 'payout-agent'));
-  const key = await keys.load();
-  const agent = await createAgent({
-    issuer: stack.issuer,
-    clientId: 'payout-agent',
-    key,
-    audit: jsonlAuditSink(auditPath, { signer: key }),
-  });
-  stack.registerAgent({ clientId: 'payout-agent', jwks: await agent.publicJwks(), scopes: ['accounts:read', 'payouts:write'] });
-  say(`${bold('agent')} payout-agent  key ${agent.keyId}  DPoP key ${agent.dpopThumbprint}`);
+    say(bold('Countersign demo: an agent that cannot move money without a human'));
+    say(`  authorization server  ${stack.issuer}`);
+    say(`  treasury API          ${stack.toolApiUrl}`);
+    say(`  approval inbox        ${stack.inboxUrl}`);
+    say();
 
-  // 2. A routine read with a DPoP-bound token (client_credentials + private_key_jwt).
-  const accountsResponse = await agent.fetch(`${stack.toolApiUrl}/accounts`, { resource: stack.toolApiUrl, scope: 'accounts:read' });
-  const { accounts } = (await accountsResponse.json()) as { accounts: Array<{ id: string; name: string; balance: number; currency: string }> };
-  say(`${bold('read')}  GET /accounts -> ${accounts.map((account) => `${account.id} ${account.balance} ${account.currency}`).join(', ')}`);
+    // 1. Its own identity: a key kept on disk (0600), registered with the AS by its public JWKS.
+    const keys = fileKeyStore(join(stateDir, 'payout-agent'));
+    const key = await keys.load();
+    const agent = await createAgent({
+      issuer: stack.issuer,
+      clientId: 'payout-agent',
+      key,
+      audit: jsonlAuditSink(auditPath, { signer: key }),
+    });
+    await stack.registerAgent({ clientId: 'payout-agent', jwks: await agent.publicJwks(), scopes: ['accounts:read', 'payouts:write'] });
+    say(`${bold('agent')} payout-agent  key ${agent.keyId}  DPoP key ${agent.dpopThumbprint}`);
 
-  // 3. An irreversible tool: it runs only after a human approves these exact arguments
-  //    (see examples/shared/treasury-tools.ts for its definition: schema, risk, approval policy).
-  const { createPayout } = treasuryTools(agent, stack.toolApiUrl);
+    // 2. A routine read with a DPoP-bound token (client_credentials + private_key_jwt).
+    const accountsResponse = await agent.fetch(`${stack.toolApiUrl}/accounts`, { resource: stack.toolApiUrl, scope: 'accounts:read' });
+    const { accounts } = (await accountsResponse.json()) as { accounts: Array<{ id: string; name: string; balance: number; currency: string }> };
+    say(`${bold('read')}  GET /accounts -> ${accounts.map((account) => `${account.id} ${account.balance} ${account.currency}`).join(', ')}`);
 
-  const account = accounts[0]!;
-  const payoutArgs = { accountId: account.id, recipient: 'ACME Supplies Ltd', amount: Number(flags.amount), currency: account.currency, memo: 'Invoice 2026-118' };
-  let outcome: ToolOutcome<PayoutReceipt> = await createPayout.invoke(payoutArgs, { callId: 'demo-call-1' });
-  if (outcome.status !== 'approval_pending') throw new Error(`expected the payout to wait for approval, got ${outcome.status}`);
+    // 3. An irreversible tool: it runs only after a human approves these exact arguments
+    //    (see examples/shared/treasury-tools.ts for its definition: schema, risk, approval policy).
+    const { createPayout } = treasuryTools(agent, stack.toolApiUrl);
 
-  say();
-  say(`${bold('approval pending')}  "${outcome.bindingMessage}"`);
-  say(`  asked: ${outcome.approver}   expires: ${outcome.expiresAt}   args sha256: ${outcome.argsSha256}`);
-  say(`  approve or deny it in the inbox: ${stack.inboxUrl}`);
+    const account = accounts[0]!;
+    const payoutArgs = { accountId: account.id, recipient: 'ACME Supplies Ltd', amount, currency: account.currency, memo: 'Invoice 2026-118' };
+    let outcome: ToolOutcome<PayoutReceipt> = await createPayout.invoke(payoutArgs, { callId: 'demo-call-1' });
+    if (outcome.status === 'failed') throw new UserFacingError(`the payout was refused before any approval: ${outcome.error.message}`);
+    if (outcome.status !== 'approval_pending') throw new Error(`expected the payout to wait for approval, got ${outcome.status}`);
 
-  const pendingId = outcome.approvalId;
-  const { bindingMessage } = outcome;
-  const request = stack.approvals.list().find((view) => view.status === 'pending' && view.bindingMessage === bindingMessage);
-  if (!request) throw new Error('the devkit has no matching pending request');
+    say();
+    say(`${bold('approval pending')}  "${outcome.bindingMessage}"`);
+    say(`  asked: ${outcome.approver}   expires: ${outcome.expiresAt}   args sha256: ${outcome.argsSha256}`);
+    say(`  approve or deny it in the inbox: ${stack.inboxUrl}`);
 
-  const approvers = flags['approve-as'] ?? [];
-  if (flags.deny) {
-    await stack.approvals.deny(request.id, approvers[0] ?? 'alice', 'demo: denied with --deny');
-  } else if (approvers.length > 0) {
-    for (const approver of approvers) {
-      await stack.approvals.approve(request.id, approver);
-      say(`  approved as ${approver} (--approve-as)`);
+    const pendingId = outcome.approvalId;
+    const request = await stack.findPending(outcome.argsSha256);
+    if (!request) throw new Error('the dev stack has no matching pending request');
+
+    // The flags decide, or this terminal asks (beside the inbox page) until someone decides.
+    await decideAtDesk(stack, request, { flags, say, signal });
+
+    while (outcome.status === 'approval_pending') {
+      if (signal.aborted) return;
+      await sleep(1_000);
+      outcome = await createPayout.resume(pendingId, payoutArgs);
     }
-  }
-  // Interactive: ask here too, and stop asking once the inbox page decided.
-  const stopAsking = new AbortController();
-  if (approvers.length === 0 && !flags.deny && process.stdin.isTTY) void askInTerminal(request.id, stopAsking.signal);
 
-  while (outcome.status === 'approval_pending') {
-    await sleep(1_000);
-    outcome = await createPayout.resume(pendingId, payoutArgs);
-  }
-  stopAsking.abort();
+    say();
+    switch (outcome.status) {
+      case 'done':
+        say(`${bold('executed once')}  payout ${outcome.result.payoutId} (${outcome.result.status})`);
+        break;
+      case 'denied':
+        say(`${bold('denied')}  nothing was paid${outcome.reason ? `: ${outcome.reason}` : ''}`);
+        break;
+      case 'expired':
+        say(`${bold('expired')}  nobody decided in time; nothing was paid`);
+        break;
+      case 'failed':
+        say(`${bold('failed')}  ${outcome.error.message}`);
+        process.exitCode = 1;
+        break;
+    }
 
-  say();
-  switch (outcome.status) {
-    case 'done':
-      say(`${bold('executed once')}  payout ${outcome.result.payoutId} (${outcome.result.status})`);
-      break;
-    case 'denied':
-      say(`${bold('denied')}  nothing was paid${outcome.reason ? `: ${outcome.reason}` : ''}`);
-      break;
-    case 'expired':
-      say(`${bold('expired')}  nobody decided in time; nothing was paid`);
-      break;
-    case 'failed':
-      say(`${bold('failed')}  ${outcome.error.message}`);
-      process.exitCode = 1;
-      break;
-  }
+    if (outcome.status === 'done') {
+      // A second resume of the same approval returns the stored outcome: the function does not run again.
+      const again = await createPayout.resume(pendingId, payoutArgs);
+      const after = (await (await agent.fetch(`${stack.toolApiUrl}/accounts`, { resource: stack.toolApiUrl, scope: 'accounts:read' })).json()) as { accounts: Array<{ id: string; balance: number }> };
+      const balance = after.accounts.find((candidate) => candidate.id === account.id)!.balance;
+      say(`  resumed again -> ${again.status} (same payout ${again.status === 'done' ? again.result.payoutId : '-'}); ${account.id} balance ${account.balance} -> ${balance}`);
+    }
 
-  if (outcome.status === 'done') {
-    // A second resume of the same approval returns the stored outcome: the function does not run again.
-    const again = await createPayout.resume(pendingId, payoutArgs);
-    const after = (await (await agent.fetch(`${stack.toolApiUrl}/accounts`, { resource: stack.toolApiUrl, scope: 'accounts:read' })).json()) as { accounts: Array<{ id: string; balance: number }> };
-    const balance = after.accounts.find((candidate) => candidate.id === account.id)!.balance;
-    say(`  resumed again -> ${again.status} (same payout ${again.status === 'done' ? again.result.payoutId : '-'}); ${account.id} balance ${account.balance} -> ${balance}`);
+    // 4. Evidence: the hash-chained, signed trail, verified with the agent's public keys.
+    await agent.close();
+    const jwks = await keys.jwks({ includeRetired: true }); // retired public keys too: old checkpoints still verify
+    const jwksPath = join(stateDir, 'payout-agent.jwks.json');
+    await writeFile(jwksPath, `${JSON.stringify(jwks, null, 2)}\n`);
+    const report = await verifyAuditTrail(auditPath, { jwks });
+    say();
+    say(bold('evidence'));
+    for (const line of (await readFile(auditPath, 'utf8')).trim().split('\n')) say(`  ${describeRecord(JSON.parse(line) as TrailRecord)}`);
+    if (!report.ok) throw new Error(`audit trail failed verification at line ${report.line}: ${report.reason}`);
+    say(`  ${report.records} records, ${report.checkpoints} signed checkpoint(s), hash chain and signatures verified`);
+    say(`  verify it yourself: pnpm countersign audit verify ${auditPath} --jwks ${jwksPath}`);
+  } finally {
+    await stack.close();
   }
-
-  // 4. Evidence: the hash-chained, signed trail, verified with the agent's public keys.
-  await agent.close();
-  const jwks = await keys.jwks({ includeRetired: true }); // retired public keys too: old checkpoints still verify
-  const jwksPath = join(stateDir, 'payout-agent.jwks.json');
-  await writeFile(jwksPath, `${JSON.stringify(jwks, null, 2)}\n`);
-  const report = await verifyAuditTrail(auditPath, { jwks });
-  say();
-  say(bold('evidence'));
-  for (const line of (await readFile(auditPath, 'utf8')).trim().split('\n')) say(`  ${describeRecord(JSON.parse(line) as TrailRecord)}`);
-  if (!report.ok) throw new Error(`audit trail failed verification at line ${report.line}: ${report.reason}`);
-  say(`  ${report.records} records, ${report.checkpoints} signed checkpoint(s), hash chain and signatures verified`);
-  say(`  verify it yourself: pnpm countersign audit verify ${auditPath} --jwks ${jwksPath}`);
-} finally {
-  await stack.close();
 }
 
 function describeRecord(record: TrailRecord): string {
@@ -158,25 +145,4 @@ function describeRecord(record: TrailRecord): string {
   if (approvers?.length) parts.push(`approvers=${approvers.map((approver) => approver.subject).join('+')}`);
   if (outcome) parts.push(`outcome=${outcome}`);
   return parts.join('  ');
-}
-
-async function askInTerminal(requestId: string, signal: AbortSignal): Promise<void> {
-  const terminal = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    for (;;) {
-      const answer = (await terminal.question('  or here: approve as alice, bob or carol, or type "deny": ', { signal })).trim();
-      try {
-        if (answer === 'deny') await stack.approvals.deny(requestId, 'alice', 'denied in the terminal');
-        else if (answer) await stack.approvals.approve(requestId, answer);
-        else continue;
-        return;
-      } catch (error) {
-        say(`  refused: ${(error as Error).message}`);
-      }
-    }
-  } catch {
-    // Aborted: the request was decided elsewhere (the inbox page).
-  } finally {
-    terminal.close();
-  }
 }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { guardTool, type Agent } from '@countersign/core';
+import { UsageError, type FlagTable } from './cli.js';
 
 /** A treasury account as `GET /accounts` lists it. */
 export interface TreasuryAccount {
@@ -25,6 +26,34 @@ export interface TreasuryToolsOptions {
   approver?: string;
 }
 
+/** The arguments `create_payout` accepts: the one definition its guard and the examples' `--amount` check use. */
+export const payoutSchema = z.object({
+  accountId: z.string().describe('id of the account to pay from'),
+  recipient: z.string(),
+  amount: z.number().positive(),
+  currency: z.string().regex(/^[A-Z]{3}$/).describe('ISO 4217 code of the account'),
+  memo: z.string().optional(),
+});
+
+/** `--amount`: the payout amount every example takes. */
+export const amountFlag = {
+  amount: { type: 'string', value: '<n>', default: '250', description: 'payout amount in the account currency; above 1000 needs two approvers' },
+} as const satisfies FlagTable;
+
+/**
+ * Reads `--amount` and checks it against `create_payout`'s own schema, so a bad amount stops the
+ * example with the schema's reason before anything starts.
+ */
+export function parseAmount(text: string): number {
+  const amount = /^\s*[-+]?(\d+\.?\d*|\.\d+)\s*$/.test(text) ? Number(text) : Number.NaN;
+  if (Number.isNaN(amount)) throw new UsageError(`--amount must be a number, got "${text}"`, 'e.g. --amount 250');
+  const checked = payoutSchema.shape.amount.safeParse(amount);
+  if (!checked.success) {
+    throw new UsageError(`--amount ${text} is not a valid payout amount: ${checked.error.issues.map((issue) => issue.message).join('; ')}`, 'e.g. --amount 250');
+  }
+  return amount;
+}
+
 /** `list_accounts` (risk `read`) and `create_payout` (risk `irreversible`) for the treasury at `treasuryUrl`. */
 export function treasuryTools(agent: Agent, treasuryUrl: string, options: TreasuryToolsOptions = {}) {
   const listAccounts = guardTool(agent, {
@@ -40,13 +69,7 @@ export function treasuryTools(agent: Agent, treasuryUrl: string, options: Treasu
   const createPayout = guardTool(agent, {
     name: 'create_payout',
     description: 'Sends money from a treasury account to a recipient. A human must approve every payout.',
-    schema: z.object({
-      accountId: z.string().describe('id of the account to pay from'),
-      recipient: z.string(),
-      amount: z.number().positive(),
-      currency: z.string().regex(/^[A-Z]{3}$/).describe('ISO 4217 code of the account'),
-      memo: z.string().optional(),
-    }),
+    schema: payoutSchema,
     risk: 'irreversible',
     resource: treasuryUrl,
     scope: 'payouts:write',
@@ -62,10 +85,17 @@ export function treasuryTools(agent: Agent, treasuryUrl: string, options: Treasu
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(args),
       });
-      if (!response.ok) throw new Error(`the treasury API refused the payout (HTTP ${response.status})`);
+      if (!response.ok) throw new Error(`the treasury API refused the payout (HTTP ${response.status})${await reasonOf(response)}`);
       return (await response.json()) as PayoutReceipt;
     },
   });
 
   return { listAccounts, createPayout };
+}
+
+/** `: <error_description>` from a refusal's JSON body (one line, at most 200 characters), or nothing. */
+async function reasonOf(response: Response): Promise<string> {
+  const body = (await response.json().catch(() => undefined)) as { error?: unknown; error_description?: unknown } | undefined;
+  const reason = typeof body?.error_description === 'string' ? body.error_description : typeof body?.error === 'string' ? body.error : undefined;
+  return reason === undefined ? '' : `: ${reason.replace(/\s+/g, ' ').slice(0, 200)}`;
 }

@@ -23,7 +23,7 @@ demo treasury API, all on 127.0.0.1. Stop with Ctrl-C.
 
 Options:
   --port <n>                    authorization server and inbox port (default 4000; 0 = any free port)
-  --tool-api-port <n>           demo treasury API port (default 4001; 0 = any free port)
+  --tool-api-port <n>           demo treasury API port (default: --port + 1, so 4001; any free port when --port is 0)
   --agents <file>               JSON file of agents to register: [{ "clientId", "jwks", "scopes" }]
   --dual-control-threshold <n>  payouts above this amount need two approvers (default 1000)
   --poll-interval <s>           CIBA poll interval in seconds (default 1)
@@ -73,9 +73,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  const port = integer('port', values.port);
   const options: DevStackOptions = {
-    port: integer('port', values.port),
-    toolApiPort: integer('tool-api-port', values['tool-api-port']),
+    port,
+    // One port rule with the examples: the treasury API sits next to the authorization server.
+    toolApiPort: integer('tool-api-port', values['tool-api-port']) ?? (port === undefined ? undefined : port === 0 ? 0 : port + 1),
     dualControlThreshold: integer('dual-control-threshold', values['dual-control-threshold']),
     pollInterval: integer('poll-interval', values['poll-interval']),
     approvalTtl: integer('approval-ttl', values['approval-ttl']),
@@ -90,6 +92,7 @@ async function main(argv: string[]): Promise<number> {
     `  approval inbox                 ${stack.inboxUrl}`,
     `  approvers                      ${DEV_APPROVERS.map((approver) => `${approver.id} (${approver.roles.join(', ')})`).join(', ')}`,
     ...(options.agents ?? []).map((agent) => `  agent                          ${agent.clientId} [${agent.scopes.join(' ')}]`),
+    `  run an example against it      pnpm demo --issuer ${stack.issuer} --tool-api ${stack.toolApiUrl}`,
     'Press Ctrl-C to stop.',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -116,7 +119,9 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     const usageMistake = (DevkitError.is(error) && error.code === 'invalid_request') || String((error as { code?: unknown })?.code).startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(`countersign-dev: ${message}\n${usageMistake ? 'Run countersign-dev --help for usage.\n' : ''}`);
+    const portTaken = DevkitError.is(error) && error.code === 'port_in_use';
+    const hint = usageMistake ? 'Run countersign-dev --help for usage.\n' : portTaken ? 'Is a dev stack already running? Otherwise run with --port 0 to pick free ports.\n' : '';
+    process.stderr.write(`countersign-dev: ${message}\n${hint}`);
     process.exitCode = 1;
   },
 );

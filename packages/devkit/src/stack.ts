@@ -69,7 +69,8 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       signingKey,
     });
     for (const agent of options.agents ?? []) authorizationServer.registerAgent(agent);
-    inbox = createInboxHandler(approvalsOf(authorizationServer));
+    const registering = authorizationServer;
+    inbox = createInboxHandler(approvalsOf(authorizationServer), { registerAgent: (registration) => registering.registerAgent(registration) });
   } catch (error) {
     inbox?.close();
     authorizationServer?.close();

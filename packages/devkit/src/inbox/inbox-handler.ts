@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { DevApprovals } from '../approvals/types.js';
+import type { AgentRegistration } from '../types.js';
 import { DevkitError } from '../errors.js';
 import { renderInboxPage } from './inbox-page.js';
 import { checkHost, checkSameOrigin, InboxRequestRefused, LOOPBACK_HOSTS, readJson } from './request-guard.js';
@@ -17,6 +18,12 @@ export interface InboxHandlerOptions {
   heartbeatInterval?: number;
   /** `Host` names the inbox answers on (any port). Default: 127.0.0.1, localhost, [::1]. */
   allowedHosts?: readonly string[];
+  /**
+   * Registers an agent sent to `POST ${basePath}/api/agents` (`{ clientId, jwks, scopes }`), so
+   * a separate process (an example run with `--issuer`) can use a running dev stack. The route is
+   * absent without it; it has the same loopback and same-origin guards as the approve/deny routes.
+   */
+  registerAgent?(registration: AgentRegistration): void;
 }
 
 /** A request handler for a node:http server: returns false when the request is not the inbox's. */
@@ -33,7 +40,7 @@ const approvalAction = /^\/approvals\/([A-Za-z0-9_-]{1,128})\/(approve|deny)$/;
 /**
  * Creates the approval inbox: `GET /inbox` (the page) and a JSON API under `/inbox/api`:
  * `GET approvals`, `GET approvers`, `POST approvals/:id/approve` `{ approver }`,
- * `POST approvals/:id/deny` `{ approver, reason? }`, and `GET events` (Server-Sent Events, one
+ * `POST approvals/:id/deny` `{ approver, reason? }`, `POST agents` (with `options.registerAgent`) and `GET events` (Server-Sent Events, one
  * `approval` event per change). Refusals from the registry keep their {@link DevkitError} status
  * and answer `{ error, error_description }`; POSTs are guarded against CSRF and every route
  * against DNS rebinding.
@@ -62,6 +69,14 @@ export function createInboxHandler(approvals: DevApprovals, options: InboxHandle
     if (method === 'GET' && apiRoute === '/approvals') return sendJson(response, 200, { approvals: approvals.list(), now: new Date().toISOString() });
     if (method === 'GET' && apiRoute === '/approvers') return sendJson(response, 200, { approvers: approvals.approvers() });
     if (method === 'GET' && apiRoute === '/events') return openStream(request, response);
+    if (apiRoute === '/agents' && method === 'POST' && options.registerAgent !== undefined) {
+      checkSameOrigin(request);
+      const registration = await readJson(request, 16_384);
+      if (typeof registration !== 'object' || registration === null) throw new DevkitError('invalid_request', 'the body must be { clientId, jwks, scopes }');
+      // The registry checks the shape, the keys (public only) and the scopes.
+      options.registerAgent(registration as AgentRegistration);
+      return sendJson(response, 201, { registered: (registration as { clientId?: unknown }).clientId });
+    }
     const action = approvalAction.exec(apiRoute);
     if (action !== null && method === 'POST') {
       checkSameOrigin(request);
