@@ -42,8 +42,11 @@ export function checkAction(claims: TokenClaims, requirement: ActionRequirement,
   if (sameArguments.length === 0) refuse('approval_mismatch', 'the arguments do not match the approved arguments (args_sha256)', extra);
   const here = sameArguments.filter((detail) => namesResource(detail, resource));
   if (here.length === 0) refuse('approval_location', 'the approved action is for another resource (locations)', extra);
-  const detail = here.find((candidate) => shownMembersAgree(candidate, requirement.args));
-  if (detail === undefined) refuse('approval_mismatch', 'what the approver was shown differs from the arguments', extra);
+  const detail = here.find((candidate) => differingMembers(candidate, requirement.args).length === 0);
+  if (detail === undefined) {
+    const differing = differingMembers(here[0]!, requirement.args);
+    refuse('approval_mismatch', `the approved ${differing.join(', ')} differ${differing.length === 1 ? 's' : ''} from the arguments`, extra);
+  }
 
   const approvers = distinctApprovers(claims.approvers ?? []);
   const required = requirement.approvers ?? 1;
@@ -62,17 +65,21 @@ function carriedArgumentsAgree(detail: Record<string, unknown>, hash: string): b
   }
 }
 
-function shownMembersAgree(detail: Record<string, unknown>, args: unknown): boolean {
-  if (!isObject(args)) return true;
-  for (const [member, shown] of Object.entries(detail)) {
-    if (structuralMembers.has(member) || !(member in args)) continue;
-    try {
-      if (canonicalSha256(shown) !== canonicalSha256(args[member])) return false;
-    } catch {
-      return false;
-    }
+/** Members the approver was shown (named like an argument) whose value is not the argument's. */
+function differingMembers(detail: Record<string, unknown>, args: unknown): string[] {
+  if (!isObject(args)) return [];
+  return Object.entries(detail)
+    .filter(([member]) => !structuralMembers.has(member) && member in args)
+    .filter(([member, shown]) => !sameJson(shown, args[member]))
+    .map(([member]) => member);
+}
+
+function sameJson(left: unknown, right: unknown): boolean {
+  try {
+    return canonicalSha256(left) === canonicalSha256(right);
+  } catch {
+    return false;
   }
-  return true;
 }
 
 function namesResource(detail: Record<string, unknown>, resource: string): boolean {

@@ -10,7 +10,7 @@ const table: Record<RefusalReason, { status: number; error: RefusalError }> = {
   body_too_large: { status: 413, error: 'invalid_request' },
   unsupported_media_type: { status: 415, error: 'invalid_request' },
   missing_proof: { status: 401, error: 'invalid_dpop_proof' },
-  duplicate_proof: { status: 400, error: 'invalid_dpop_proof' },
+  duplicate_proof: { status: 401, error: 'invalid_dpop_proof' },
   malformed_proof: { status: 401, error: 'invalid_dpop_proof' },
   proof_typ: { status: 401, error: 'invalid_dpop_proof' },
   proof_alg: { status: 401, error: 'invalid_dpop_proof' },
@@ -87,7 +87,7 @@ export interface ChallengeContext {
 export function refusedVerdict(signal: RefusalSignal, context: ChallengeContext): Refused {
   const { status, error } = table[signal.reason];
   const headers: Record<string, string> = {};
-  const challengeable = status === 401 || status === 403 || signal.reason === 'duplicate_authorization' || signal.reason === 'duplicate_proof';
+  const challengeable = status === 401 || status === 403 || signal.reason === 'duplicate_authorization';
   if (challengeable) {
     const bare = signal.reason === 'missing_credentials';
     headers['www-authenticate'] = dpopChallenge({

@@ -219,7 +219,7 @@ describe('createResourceServer().verify', () => {
     const twoProofs = new Headers({ authorization: `DPoP ${token}` });
     twoProofs.append('dpop', proof);
     twoProofs.append('dpop', proof);
-    expectRefused(await rs.verify(new Request(good.url, { headers: twoProofs })), 400, 'invalid_dpop_proof', 'duplicate_proof');
+    expectRefused(await rs.verify(new Request(good.url, { headers: twoProofs })), 401, 'invalid_dpop_proof', 'duplicate_proof');
     const twoTokens = new Headers({ dpop: proof });
     twoTokens.append('authorization', `DPoP ${token}`);
     twoTokens.append('authorization', `DPoP ${token}`);

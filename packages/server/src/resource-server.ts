@@ -157,18 +157,17 @@ export async function createResourceServer(options: ResourceServerOptions): Prom
       }
       if (revoked) refuse('token_revoked', 'access token was revoked');
     }
+    // The proof's jti, recorded once the request is authenticated, so forged requests cannot fill the store.
+    if (!(await consume(`dpop:${checked.jkt}:${checked.jti}`, (proofMaxAge + clockTolerance + 1) * 1000))) {
+      refuse('proof_replayed', 'DPoP proof jti was already used');
+    }
     // 3. Scope (RFC 6750 §3.1).
     const scopes = scopesOf(claims);
     const missing = requiredScopes.filter((needed) => !scopes.includes(needed));
     if (missing.length > 0) refuse('insufficient_scope', `this call needs the ${missing.join(' ')} scope`, { scope: scope! });
-    // 4. The approved action (RFC 9396), checked before anything is recorded.
+    // 4. The approved action (RFC 9396), then spent once.
     let approved: ApprovedAction | undefined;
     if (verifyOptions.action !== undefined) approved = checkAction(claims, verifyOptions.action, resource, scope);
-
-    // Recorded only now, so requests that fail a check above cannot fill the replay store.
-    if (!(await consume(`dpop:${checked.jkt}:${checked.jti}`, (proofMaxAge + clockTolerance + 1) * 1000))) {
-      refuse('proof_replayed', 'DPoP proof jti was already used');
-    }
     if (approved !== undefined) {
       const ttl = Math.max(1000, (claims.exp + clockTolerance + 1) * 1000 - now());
       if (!(await consume(`action:${claims.iss}:${claims.jti ?? ath}`, ttl))) {

@@ -45,7 +45,8 @@ describe('tool API: access tokens (RFC 9068, RFC 9449 §7)', { timeout: 30_000 }
     const answer = await send(`${scenario.api.url}/accounts`);
     expect(answer.status).toBe(401);
     expect(answer.scheme).toBe('DPoP');
-    expect(answer.challenge).toEqual({ algs: 'ES256 EdDSA' });
+    // RFC 6750 §3.1: no error code without credentials; the scope needed and where the RFC 9728 metadata is.
+    expect(answer.challenge).toEqual({ scope: 'accounts:read', algs: 'ES256 EdDSA', resource_metadata: `${scenario.api.url}/.well-known/oauth-protected-resource` });
     expect(answer.nonce).toBeTruthy();
   });
 
@@ -134,7 +135,8 @@ describe('tool API: access tokens (RFC 9068, RFC 9449 §7)', { timeout: 30_000 }
 
 describe('tool API: nonce rotation', { timeout: 30_000 }, () => {
   it('accepts the current and the previous nonce, and no older one', async () => {
-    let now = Math.floor(Date.now() / 1000);
+    // Nonces belong to fixed windows of the lifetime (stateless, shared by instances): start at a window's start.
+    let now = Math.floor(Date.now() / 1000 / 300) * 300 + 1;
     const rotating = await startScenario({ clock: () => now, nonceLifetime: 300 });
     try {
       const token = await rotating.routineToken({ exp: now + 3600 });
@@ -185,7 +187,7 @@ describe('tool API: remote issuer keys', { timeout: 30_000 }, () => {
         const proof = await buildProof(key, { htm: 'GET', htu: `${api.url}/accounts`, accessToken: token, nonce });
         return send(`${api.url}/accounts`, { headers: { authorization: `DPoP ${token}`, dpop: proof } });
       };
-      // The kid is unknown: jose refetches, finds none, and the token is refused.
+      // The kid is unknown: the keys were just fetched, so no refetch inside the cooldown, and the token is refused.
       const unknownKid = await call();
       expect(unknownKid.status).toBe(401);
       const token = await issuer.token({ aud: api.url, scope: 'accounts:read', cnf: { jkt: key.jkt } });

@@ -1,16 +1,19 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRemoteJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import { createAccessTokenVerifier } from './access-token-verifier.js';
-import { authenticateRequest, type RequestAuthenticator } from './authenticate.js';
-import { dpopChallenge } from './challenge.js';
-import { createDpopNonceIssuer } from './dpop-nonces.js';
-import { createDpopProofVerifier, type DpopAlgorithm } from './dpop-proof-verifier.js';
-import { createExpiringSet } from './expiring-set.js';
+import { createResourceServer, memoryReplayStore, sendRefusal, verifyNodeRequest, type ResourceServer } from '@countersign/server';
 import { sendJson } from '../lib/send-json.js';
 import { ToolApiError } from './tool-api-error.js';
 import { createTreasuryLedger, type TreasuryAccount, type TreasuryLedgerView } from './treasury-ledger.js';
-import { createTreasuryRoutes } from './treasury-routes.js';
+import { createTreasuryRoutes, type Authorize } from './treasury-routes.js';
+
+/** DPoP proof algorithms the tool API can accept (asymmetric only; never `none` or HMAC). */
+export type DpopAlgorithm = 'ES256' | 'EdDSA';
+
+/** A public JSON Web Key Set. */
+export interface PublicJwkSet {
+  keys: Array<Record<string, unknown>>;
+}
 
 /** Options of {@link startToolApi}. */
 export interface ToolApiOptions {
@@ -20,17 +23,14 @@ export interface ToolApiOptions {
   host?: string;
   /** The authorization server's exact issuer identifier (`iss` of the access tokens). */
   issuer: string;
+  /** The issuer's token signing keys: a public JWKS, or its `jwks_uri` (https, or http on loopback only). */
+  jwks: PublicJwkSet | URL;
   /**
-   * The issuer's token signing keys: a jose key getter (e.g. `createRemoteJWKSet(new URL(jwks_uri))`),
-   * a public JWKS, or the `jwks_uri` itself (https, or http on loopback only).
-   */
-  jwks: JWTVerifyGetKey | JSONWebKeySet | URL;
-  /**
-   * The `aud` values this API accepts: its resource indicator(s). Default: its own base URL without a
+   * This API's resource identifier, the `aud` it accepts. Default: its own base URL without a
    * trailing slash, e.g. `http://127.0.0.1:4001` (known only once it listens when `port` is 0).
    */
-  audience?: string | readonly string[];
-  /** Whether an access token `jti` was revoked (e.g. by asking the AS's registry). */
+  audience?: string;
+  /** Whether an access token `jti` was revoked (e.g. by asking the AS's registry). Asked on every request. */
   isRevoked?: (jti: string) => boolean | Promise<boolean>;
   /** Payouts above this amount need two distinct approvers (default 1000). Key rotations always do. */
   dualControlThreshold?: number;
@@ -38,7 +38,7 @@ export interface ToolApiOptions {
   clock?: () => number;
   /** Accounts the ledger starts with (default: three demo accounts, see `defaultTreasuryAccounts`). */
   accounts?: readonly TreasuryAccount[];
-  /** Seconds a DPoP nonce stays current (default 300); the previous one is accepted one lifetime more. */
+  /** Seconds a DPoP nonce stays current (default 300); the previous one is accepted one window more. */
   nonceLifetime?: number;
   /** Oldest acceptable DPoP proof `iat`, seconds before now (default 60). */
   proofMaxAge?: number;
@@ -46,7 +46,7 @@ export interface ToolApiOptions {
   clockTolerance?: number;
   /** DPoP proof algorithms accepted (default ES256 and EdDSA). */
   dpopAlgorithms?: readonly DpopAlgorithm[];
-  /** Access token signature algorithms accepted (default ES256, EdDSA, PS256, RS256). */
+  /** Access token signature algorithms accepted (default ES256, ES384, EdDSA, PS256, RS256). */
   accessTokenAlgorithms?: readonly string[];
 }
 
@@ -54,7 +54,7 @@ export interface ToolApiOptions {
 export interface ToolApi {
   /** Base URL, e.g. `http://127.0.0.1:4001` (no trailing slash). */
   url: string;
-  /** The `aud` values it accepts. */
+  /** The `aud` values it accepts (its resource identifier). */
   audience: readonly string[];
   /** The treasury's state: balances, executed payouts, key rotations. */
   ledger: TreasuryLedgerView;
@@ -63,10 +63,11 @@ export interface ToolApi {
 }
 
 /**
- * Starts the demo treasury API: a real DPoP enforcement point. Every request needs
- * `Authorization: DPoP <JWT access token>` and one DPoP proof with this server's nonce; the token
- * must be issued by `issuer` for this API and bound to the proof's key. `POST /payouts` and
- * `POST /admin/keys/rotate` further need an approved, unspent action token for that exact body.
+ * Starts the demo treasury API, protected by `@countersign/server` (the same enforcement point any
+ * API can install): every request needs `Authorization: DPoP <JWT access token>` and one DPoP proof
+ * with this server's nonce; the token must be issued by `issuer` for this API and bound to the
+ * proof's key. `POST /payouts` and `POST /admin/keys/rotate` further need an approved, unspent action
+ * token for that exact body.
  *
  * @example
  * ```ts
@@ -81,17 +82,15 @@ export async function startToolApi(options: ToolApiOptions): Promise<ToolApi> {
   if (typeof options.issuer !== 'string' || options.issuer.length === 0) throw new TypeError('issuer is required');
   const host = options.host ?? '127.0.0.1';
   const clock = options.clock ?? (() => Date.now() / 1000);
-  const clockTolerance = options.clockTolerance ?? 5;
-  const jwks = options.jwks instanceof URL ? remoteKeys(options.jwks) : options.jwks;
+  const now = () => clock() * 1000;
   const ledger = createTreasuryLedger(options.accounts, clock);
-  const nonces = createDpopNonceIssuer({ lifetime: options.nonceLifetime ?? 300, clock });
+  const routes = createTreasuryRoutes({ ledger, dualControlThreshold: options.dualControlThreshold ?? 1000 });
 
-  // Verifiers and routes need the URL, which port 0 only reveals once listening.
-  let handle: (request: IncomingMessage, response: ServerResponse) => Promise<void> = async (_request, response) => {
-    sendJson(response, 503, { error: 'temporarily_unavailable', error_description: 'starting' });
-  };
+  // The resource server needs the URL, which port 0 only reveals once listening.
+  let rs: ResourceServer | undefined;
   const server = createServer((request, response) => {
-    handle(request, response).catch(() => {
+    if (rs === undefined) return sendJson(response, 503, { error: 'temporarily_unavailable', error_description: 'starting' });
+    handle(rs, request, response).catch(() => {
       if (!response.headersSent) sendJson(response, 500, { error: 'server_error', error_description: 'unexpected error' });
       else response.destroy();
     });
@@ -106,66 +105,61 @@ export async function startToolApi(options: ToolApiOptions): Promise<ToolApi> {
 
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const audience = options.audience === undefined ? [url] : typeof options.audience === 'string' ? [options.audience] : [...options.audience];
-  const verifiers: RequestAuthenticator = {
-    proofs: createDpopProofVerifier({
-      nonces,
-      seenProofs: createExpiringSet({ clock }),
-      clock,
-      futureSkew: clockTolerance,
-      ...(options.proofMaxAge === undefined ? {} : { maxAge: options.proofMaxAge }),
-      ...(options.dpopAlgorithms === undefined ? {} : { algorithms: options.dpopAlgorithms }),
-    }),
-    tokens: createAccessTokenVerifier({
+  const resource = options.audience ?? url;
+  const isRevoked = options.isRevoked;
+  try {
+    rs = await createResourceServer({
       issuer: options.issuer,
-      audience,
-      jwks,
-      isRevoked: options.isRevoked,
-      clockTolerance,
-      clock,
-      ...(options.accessTokenAlgorithms === undefined ? {} : { algorithms: options.accessTokenAlgorithms }),
-    }),
-  };
-  const routes = createTreasuryRoutes({
-    ledger,
-    audience,
-    dualControlThreshold: options.dualControlThreshold ?? 1000,
-    spentActionTokens: createExpiringSet({ clock, maxEntries: 10_000 }),
-    clockTolerance,
-  });
-  const base = new URL(url);
+      resource,
+      tokens: { kind: 'jwt', jwks: options.jwks, ...(options.accessTokenAlgorithms === undefined ? {} : { algorithms: options.accessTokenAlgorithms }) },
+      replay: memoryReplayStore({ now }),
+      nonce: { secret: randomBytes(32), lifetime: options.nonceLifetime ?? 300 },
+      ...(isRevoked === undefined ? {} : { isRevoked: (claims) => claims.jti === undefined || isRevoked(claims.jti) }),
+      ...(options.dpopAlgorithms === undefined ? {} : { dpopAlgorithms: options.dpopAlgorithms }),
+      ...(options.proofMaxAge === undefined ? {} : { proofMaxAge: options.proofMaxAge }),
+      clockTolerance: options.clockTolerance ?? 5,
+      scopes: ['accounts:read', 'payouts:write', 'admin:keys'],
+      now,
+    });
+  } catch (error) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw error;
+  }
 
-  handle = async (request, response) => {
-    const nonceHeader = { 'DPoP-Nonce': nonces.current() };
+  async function handle(resourceServer: ResourceServer, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const nonceHeader = { 'DPoP-Nonce': resourceServer.nonce()! };
     try {
-      // Origin-form only: an absolute-form target could name another host and skew the htu check.
-      if (request.url === undefined || !request.url.startsWith('/')) throw new ToolApiError(400, 'invalid_request', 'malformed request target');
-      const target = new URL(request.url, base);
-      const route = routes.get(target.pathname);
-      if (route === undefined) throw new ToolApiError(404, 'not_found', 'no such resource');
+      const path = request.url === undefined || !request.url.startsWith('/') ? undefined : new URL(request.url, url).pathname;
+      if (path === '/.well-known/oauth-protected-resource' && request.method === 'GET') {
+        return sendJson(response, 200, resourceServer.metadata());
+      }
+      const route = path === undefined ? undefined : routes.get(path);
+      if (route === undefined) throw new ToolApiError(path === undefined ? 400 : 404, path === undefined ? 'invalid_request' : 'not_found', path === undefined ? 'malformed request target' : 'no such resource');
       const handler = route[request.method ?? ''];
       if (handler === undefined) {
         throw new ToolApiError(405, 'method_not_allowed', 'method not allowed', { headers: { Allow: Object.keys(route).join(', ') } });
       }
-      const auth = await authenticateRequest(request, target, verifiers);
-      const result = await handler(request, auth);
+      let authorized = false;
+      const authorize: Authorize = async (requirement) => {
+        if (authorized) throw new Error('a request is authorized once');
+        authorized = true;
+        const verdict = await verifyNodeRequest(resourceServer, request, requirement);
+        if (!verdict.ok) throw ToolApiError.fromRefusal(verdict);
+        return verdict;
+      };
+      const result = await handler(request, authorize);
+      if (!authorized) throw new Error('route answered without authorizing the request');
       sendJson(response, result.status, result.body, nonceHeader);
     } catch (error) {
       if (!(error instanceof ToolApiError)) throw error;
-      const headers: Record<string, string> = { ...error.headers, ...nonceHeader };
-      if (error.challenge) {
-        headers['WWW-Authenticate'] = dpopChallenge({
-          algorithms: verifiers.proofs.algorithms,
-          ...(error.bare ? {} : { error: error.code, description: error.message, scope: error.scope }),
-        });
-      }
-      sendJson(response, error.status, { error: error.code, error_description: error.message }, headers);
+      if (error.refusal !== undefined) return sendRefusal(response, error.refusal);
+      sendJson(response, error.status, { error: error.code, error_description: error.message }, { ...error.headers, ...nonceHeader });
     }
-  };
+  }
 
   return {
     url,
-    audience,
+    audience: [resource],
     ledger,
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -173,12 +167,4 @@ export async function startToolApi(options: ToolApiOptions): Promise<ToolApi> {
         server.closeAllConnections();
       }),
   };
-}
-
-function remoteKeys(jwksUri: URL): JWTVerifyGetKey {
-  const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(jwksUri.hostname);
-  if (jwksUri.protocol !== 'https:' && !(jwksUri.protocol === 'http:' && loopback)) {
-    throw new TypeError('jwks_uri must use https (http is allowed on loopback only)');
-  }
-  return createRemoteJWKSet(jwksUri);
 }

@@ -1,6 +1,9 @@
+import type { Refused } from '@countersign/server';
+
 /**
- * Error codes the demo tool API answers with. The first five are the registered OAuth resource
- * access error codes (RFC 6750 §3.1, RFC 9449 §7.1 and §12.2); the others are the treasury's own.
+ * Error codes the demo tool API answers with: the OAuth resource access error codes its
+ * enforcement point (`@countersign/server`) refuses with (RFC 6750 §3.1, RFC 9449 §7.1), and the
+ * treasury's own.
  */
 export type ToolApiErrorCode =
   | 'invalid_request'
@@ -20,72 +23,45 @@ export type ToolApiErrorCode =
 
 /** Options of {@link ToolApiError}. */
 export interface ToolApiErrorOptions {
-  /**
-   * Whether the response carries a `WWW-Authenticate: DPoP …` challenge (RFC 6750 §3). Defaults
-   * to true for 401 responses and for `insufficient_scope`.
-   */
-  challenge?: boolean;
-  /**
-   * Sends the challenge without `error` and `error_description`: for a request that carried no
-   * credentials at all (RFC 6750 §3.1).
-   */
-  bare?: boolean;
-  /** The scope the request needs, sent as the challenge's `scope` parameter. */
-  scope?: string;
-  /** Extra response headers, e.g. `Allow` or `Retry-After`. */
+  /** Extra response headers, e.g. `Allow`. */
   headers?: Record<string, string>;
+  /** A refusal of the enforcement point, answered exactly as it says (challenge included). */
+  refusal?: Refused;
   cause?: unknown;
 }
 
 /**
- * A refusal of the demo tool API: an HTTP status, an error code for the JSON body and the
- * `WWW-Authenticate` challenge, and a description that never contains a token or a key.
+ * A refusal of the demo tool API: an HTTP status, an error code for the JSON body, and a
+ * description that never contains a token or a key.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
- * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
  */
 export class ToolApiError extends Error {
   /** HTTP status of the response. */
   readonly status: number;
   /** Stable code, sent as `error`. */
   readonly code: ToolApiErrorCode;
-  /** Whether the response carries a DPoP challenge. */
-  readonly challenge: boolean;
-  /** Whether the challenge omits the error parameters. */
-  readonly bare: boolean;
-  /** The scope needed, for `insufficient_scope`. */
-  readonly scope: string | undefined;
   /** Extra response headers. */
   readonly headers: Record<string, string>;
+  /** The enforcement point's verdict, when it refused. */
+  readonly refusal: Refused | undefined;
 
   constructor(status: number, code: ToolApiErrorCode, description: string, options: ToolApiErrorOptions = {}) {
     super(description, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ToolApiError';
     this.status = status;
     this.code = code;
-    this.challenge = options.challenge ?? (status === 401 || code === 'insufficient_scope');
-    this.bare = options.bare ?? false;
-    this.scope = options.scope;
     this.headers = options.headers ?? {};
+    this.refusal = options.refusal;
+  }
+
+  /** Wraps a refusal of `@countersign/server`. */
+  static fromRefusal(refusal: Refused): ToolApiError {
+    return new ToolApiError(refusal.status, refusal.error, refusal.description, { refusal });
   }
 }
 
-/** 401 with a DPoP challenge carrying `error="invalid_token"`. */
-export function invalidToken(description: string, cause?: unknown): ToolApiError {
-  return new ToolApiError(401, 'invalid_token', description, { cause });
-}
-
-/** 401 with a DPoP challenge carrying `error="invalid_dpop_proof"`. */
-export function invalidDpopProof(description: string, cause?: unknown): ToolApiError {
-  return new ToolApiError(401, 'invalid_dpop_proof', description, { cause });
-}
-
-/** 403 with a DPoP challenge carrying `error="insufficient_scope"` and the scope needed. */
-export function insufficientScope(description: string, scope: string): ToolApiError {
-  return new ToolApiError(403, 'insufficient_scope', description, { scope });
-}
-
-/** 400 `invalid_request` for a malformed request (no challenge unless asked for). */
+/** 400 `invalid_request` for a malformed request. */
 export function invalidRequest(description: string, options: ToolApiErrorOptions = {}): ToolApiError {
   return new ToolApiError(400, 'invalid_request', description, options);
 }

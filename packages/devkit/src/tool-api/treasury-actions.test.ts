@@ -83,7 +83,7 @@ describe('tool API: POST /payouts', { timeout: 30_000 }, () => {
       authorization_details: [{ type: 'agent_action', tool: 'create_payout', args_sha256: testArgumentsHash(actual), ...shown }],
     });
     const before = scenario.snapshot();
-    expectRefusal(await scenario.postPayout(token, { args: actual }), 403, 'insufficient_scope', /approved amount, recipient differ from the request body/);
+    expectRefusal(await scenario.postPayout(token, { args: actual }), 403, 'insufficient_scope', /approved amount, recipient differ from the arguments/);
     expect(scenario.snapshot()).toBe(before);
     const honest = await scenario.actionToken(actual, {
       authorization_details: [{ type: 'agent_action', tool: 'create_payout', args_sha256: testArgumentsHash(actual), amount: 999, recipient: 'Mallory', currency: 'EUR' }],
@@ -100,7 +100,7 @@ describe('tool API: POST /payouts', { timeout: 30_000 }, () => {
     const elsewhere = await scenario.actionToken(samplePayout, {
       authorization_details: [{ type: 'agent_action', tool: 'create_payout', args_sha256: testArgumentsHash(samplePayout), locations: ['https://other.example'] }],
     });
-    expectRefusal(await scenario.postPayout(elsewhere), 403, 'insufficient_scope', /args_sha256/);
+    expectRefusal(await scenario.postPayout(elsewhere), 403, 'insufficient_scope', /another resource \(locations\)/);
     const noApprover = await scenario.actionToken(samplePayout, { approvers: [] });
     expectRefusal(await scenario.postPayout(noApprover), 403, 'insufficient_scope', /1 distinct approver/);
     expect(scenario.snapshot()).toBe(before);
@@ -138,7 +138,7 @@ describe('tool API: POST /payouts', { timeout: 30_000 }, () => {
     expect((await scenario.postPayout(token)).status).toBe(201);
   });
 
-  it('refuses a payout the treasury cannot make, without spending the token', async () => {
+  it('refuses a payout the treasury cannot make, changing nothing; the approval was for that one attempt', async () => {
     const tooMuch = { ...samplePayout, accountId: 'acc_usd_reserve', currency: 'USD', amount: 900 };
     const small = await startScenario({ accounts: [{ id: 'acc_usd_reserve', name: 'USD reserve', balance: 500, currency: 'USD' }] });
     try {
@@ -148,6 +148,8 @@ describe('tool API: POST /payouts', { timeout: 30_000 }, () => {
       const wrongCurrency = { ...tooMuch, currency: 'EUR', amount: 10 };
       expectRefusal(await small.postPayout(await small.actionToken(wrongCurrency), { args: wrongCurrency }), 422, 'currency_mismatch', /USD/);
       expect(small.snapshot()).toBe(before);
+      // The enforcement point spent the token when it accepted the call: a retry needs a new approval.
+      expectRefusal(await small.postPayout(token, { args: tooMuch }), 401, 'invalid_token', /already used/);
     } finally {
       await small.api.close();
     }

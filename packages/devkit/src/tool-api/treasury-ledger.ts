@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { TokenApprover } from './access-token-verifier.js';
 import { ToolApiError } from './tool-api-error.js';
+
+/** One approval of an executed operation, as the action token's `approvers` claim named it. */
+export interface TokenApprover {
+  sub: string;
+  /** Seconds since the epoch. */
+  approved_at: number;
+}
 
 /** A treasury account as `GET /accounts` lists it. Amounts are in major units (e.g. euros). */
 export interface TreasuryAccount {

@@ -1,11 +1,9 @@
 import type { IncomingMessage } from 'node:http';
+import type { Accepted, Requirement } from '@countersign/server';
 import { z } from 'zod';
-import { requireApprovedAction } from './action-authorization.js';
-import type { AuthenticatedRequest } from './authenticate.js';
-import type { ExpiringSet } from './expiring-set.js';
 import { readJsonBody } from './http-io.js';
-import { insufficientScope, invalidRequest, invalidToken } from './tool-api-error.js';
-import type { TreasuryLedger } from './treasury-ledger.js';
+import { invalidRequest } from './tool-api-error.js';
+import type { TokenApprover, TreasuryLedger } from './treasury-ledger.js';
 
 /** The body of `POST /payouts`: exactly the `create_payout` tool's arguments. */
 export const payoutArguments = z.strictObject({
@@ -32,78 +30,56 @@ export interface RouteResult {
   body: unknown;
 }
 
-/** A handler for one method of one path, called once the request is authenticated. */
-export type RouteHandler = (request: IncomingMessage, auth: AuthenticatedRequest) => Promise<RouteResult>;
+/**
+ * Verifies the request with `@countersign/server` against `requirement`; resolves with the accepted
+ * verdict or throws a {@link ToolApiError} carrying the refusal. Called once per request.
+ */
+export type Authorize = (requirement: Requirement) => Promise<Accepted>;
+
+/** A handler for one method of one path. */
+export type RouteHandler = (request: IncomingMessage, authorize: Authorize) => Promise<RouteResult>;
 
 /** Options of {@link createTreasuryRoutes}. */
 export interface TreasuryRoutesOptions {
   ledger: TreasuryLedger;
-  /** This API's identifiers (`aud`, and accepted `locations`). */
-  audience: readonly string[];
   /** Payouts above this amount need two distinct approvers. */
   dualControlThreshold: number;
-  /** `jti`s of action tokens already spent, kept until the token expires. */
-  spentActionTokens: ExpiringSet;
-  /** Seconds added to a spent token's `exp` before it is forgotten. */
-  clockTolerance: number;
 }
 
 /**
  * The demo treasury's routes, by path then method: `GET /accounts` (`accounts:read`),
- * `POST /payouts` (`payouts:write` plus an approved `create_payout` action, dual control above the
- * threshold, once), `POST /admin/keys/rotate` (`admin:keys` plus an approved `rotate_signing_key`
- * action, always dual control, once).
+ * `POST /payouts` (`payouts:write` plus an approved `create_payout` action for exactly this body,
+ * dual control above the threshold), `POST /admin/keys/rotate` (`admin:keys` plus an approved
+ * `rotate_signing_key` action, always dual control). The enforcement point spends an action token
+ * when it accepts it: an approval authorizes one attempt, even one the ledger then refuses.
  *
  * @see https://www.rfc-editor.org/rfc/rfc9396#section-9.2
  */
 export function createTreasuryRoutes(options: TreasuryRoutesOptions): Map<string, Record<string, RouteHandler>> {
-  const { ledger, audience } = options;
+  const { ledger } = options;
 
-  /** Spends the action token, runs `operation`, and gives the token back if the operation refused. */
-  function once<T>(auth: AuthenticatedRequest, operation: () => T): T {
-    const { jti, exp } = auth.token;
-    if (!options.spentActionTokens.add(jti, exp + options.clockTolerance + 1)) {
-      throw invalidToken('this action token was already used; an approval authorizes one call');
-    }
-    try {
-      return operation();
-    } catch (error) {
-      options.spentActionTokens.delete(jti);
-      throw error;
-    }
-  }
-
-  const accounts: RouteHandler = async (_request, auth) => {
-    requireScope(auth, 'accounts:read');
+  const accounts: RouteHandler = async (_request, authorize) => {
+    await authorize({ scope: 'accounts:read' });
     return { status: 200, body: { accounts: ledger.accounts() } };
   };
 
-  const payouts: RouteHandler = async (request, auth) => {
-    const scope = 'payouts:write';
-    requireScope(auth, scope);
+  const payouts: RouteHandler = async (request, authorize) => {
     const body = await readJsonBody(request);
     const args = parse(payoutArguments, body);
-    const approvers = requireApprovedAction(auth.token, {
-      tool: 'create_payout',
-      args: body,
-      scope,
-      audience,
-      approvals: args.amount > options.dualControlThreshold ? 2 : 1,
-    });
-    const payout = once(auth, () =>
-      ledger.pay({ ...args, clientId: auth.token.clientId, tokenId: auth.token.jti, approvers }),
-    );
+    const approvals = args.amount > options.dualControlThreshold ? 2 : 1;
+    const verdict = await authorize({ scope: 'payouts:write', action: { tool: 'create_payout', args: body, approvers: approvals } });
+    const approvers = approversOf(verdict);
+    const payout = ledger.pay({ ...args, clientId: verdict.agent.clientId, tokenId: String(verdict.token.jti), approvers });
     const { payoutId, accountId, recipient, amount, currency, executedAt } = payout;
     return { status: 201, body: { payoutId, status: 'executed', accountId, recipient, amount, currency, executedAt, approvers } };
   };
 
-  const rotateKey: RouteHandler = async (request, auth) => {
-    const scope = 'admin:keys';
-    requireScope(auth, scope);
+  const rotateKey: RouteHandler = async (request, authorize) => {
     const body = await readJsonBody(request);
     const args = parse(keyRotationArguments, body);
-    const approvers = requireApprovedAction(auth.token, { tool: 'rotate_signing_key', args: body, scope, audience, approvals: 2 });
-    const rotation = once(auth, () => ledger.rotate({ ...args, clientId: auth.token.clientId, tokenId: auth.token.jti, approvers }));
+    const verdict = await authorize({ scope: 'admin:keys', action: { tool: 'rotate_signing_key', args: body, approvers: 2 } });
+    const approvers = approversOf(verdict);
+    const rotation = ledger.rotate({ ...args, clientId: verdict.agent.clientId, tokenId: String(verdict.token.jti), approvers });
     return { status: 200, body: { keyId: rotation.keyId, version: rotation.version, status: 'rotated', rotatedAt: rotation.rotatedAt, approvers } };
   };
 
@@ -114,8 +90,8 @@ export function createTreasuryRoutes(options: TreasuryRoutesOptions): Map<string
   ]);
 }
 
-function requireScope(auth: AuthenticatedRequest, scope: string): void {
-  if (!auth.token.scopes.has(scope)) throw insufficientScope(`this call needs the ${scope} scope`, scope);
+function approversOf(verdict: Accepted): TokenApprover[] {
+  return verdict.approvers.map((approver) => ({ sub: approver.sub, approved_at: Number(approver.approved_at ?? 0) }));
 }
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {

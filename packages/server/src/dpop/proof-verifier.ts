@@ -4,6 +4,7 @@ import {
   hasPrivateMembers,
   importPublicJwk,
   keyFitsAlgorithm,
+  keyNameFor,
   splitCompactJws,
   verifySignature,
   type VerifiableAlgorithm,
@@ -80,7 +81,7 @@ export function createProofVerifier(options: ProofVerifierOptions): ProofVerifie
     const jwk = header.jwk;
     if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk)) refuse('proof_jwk', 'DPoP proof jwk header is missing');
     if (hasPrivateMembers(jwk as Record<string, unknown>)) refuse('proof_jwk', 'DPoP proof jwk must not contain private key material');
-    if (!keyFitsAlgorithm(jwk as Record<string, unknown>, alg as VerifiableAlgorithm)) refuse('proof_jwk', `DPoP proof jwk does not fit alg ${alg}`);
+    if (!keyFitsAlgorithm(jwk as Record<string, unknown>, alg as VerifiableAlgorithm)) refuse('proof_jwk', `DPoP proof jwk must be a ${keyNameFor(alg as VerifiableAlgorithm)} key for ${alg}`);
     try {
       return { key: importPublicJwk(jwk as Record<string, unknown>, alg as VerifiableAlgorithm), known: false };
     } catch {

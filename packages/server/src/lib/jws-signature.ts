@@ -19,6 +19,11 @@ const keyShape: Record<VerifiableAlgorithm, { kty: string; crv?: string }> = {
   PS256: { kty: 'RSA' },
 };
 
+/** The curve (or key type) `alg` needs, for messages: `P-256`, `Ed25519`, `RSA`. */
+export function keyNameFor(alg: VerifiableAlgorithm): string {
+  return keyShape[alg].crv ?? keyShape[alg].kty;
+}
+
 /** Whether a public JWK has the type (and curve) that `alg` needs. */
 export function keyFitsAlgorithm(jwk: Record<string, unknown>, alg: VerifiableAlgorithm): boolean {
   const shape = keyShape[alg];
