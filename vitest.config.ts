@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 /** Source aliases so tests run against the TypeScript sources, without a build step. */
 const alias = Object.fromEntries(
-  ['core', 'devkit', 'langchain', 'openai', 'server'].map((name) => [
+  ['core', 'devkit', 'langchain', 'openai', 'server', 'mcp'].map((name) => [
     `@countersign/${name}`,
     fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url)),
   ]),
@@ -15,7 +15,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     projects: [
-      ...['core', 'devkit', 'langchain', 'openai', 'server'].map((name) => ({
+      ...['core', 'devkit', 'langchain', 'openai', 'server', 'mcp'].map((name) => ({
         extends: true as const,
         test: { name, include: [`packages/${name}/src/**/*.test.ts`] },
       })),

@@ -18,6 +18,9 @@ node scripts/check-dist.mjs
 step "tests"
 pnpm exec vitest run --reporter=default --reporter=json --outputFile=.vitest-results.json
 
+step "MCP conformance (@modelcontextprotocol/conformance, offline): required client scenarios + the auth suite"
+pnpm exec tsx test/conformance/run.ts
+
 step "demo (unattended: approved in the devkit as alice)"
 pnpm demo --approve-as alice --port 0
 

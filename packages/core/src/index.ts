@@ -50,6 +50,15 @@ export type {
   BackchannelAuthenticationResponse,
   RequestOptions,
 } from './oauth/types.js';
+export {
+  JWT_BEARER_GRANT_TYPE,
+  workloadTokenReader,
+  jwtBearerParameters,
+  terminalJwtBearerErrors,
+  WorkloadTokenError,
+  JwtBearerGrantError,
+} from './oauth/jwt-bearer-grant.js';
+export type { WorkloadTokenSource, WorkloadTokenReader } from './oauth/jwt-bearer-grant.js';
 export { parseWwwAuthenticate } from './lib/www-authenticate.js';
 export type { AuthenticationChallenge } from './lib/www-authenticate.js';
 

@@ -1,0 +1,19 @@
+/**
+ * @countersign/mcp — agents call MCP tools as themselves with DPoP-bound tokens, and MCP servers
+ * hold risky tools until a human approves that exact call.
+ *
+ * @packageDocumentation
+ */
+
+// Client
+export { createMcpAgentFetch } from './client/mcp-agent-fetch.js';
+export type { McpAgentFetch, McpAgentFetchOptions, McpAgentIdentity } from './client/mcp-agent-fetch.js';
+export { withDpop } from './client/with-dpop.js';
+export type { WithDpopOptions } from './client/with-dpop.js';
+export { createDpopSender } from './client/dpop-sender.js';
+export type { DpopSender, DpopKeyOptions, FetchLike } from './client/dpop-sender.js';
+export { fetchProtectedResourceMetadata, protectedResourceMetadataUrls } from './client/protected-resource-metadata.js';
+export type { ProtectedResourceMetadata } from './client/protected-resource-metadata.js';
+export { requestAgentToken, processHeldToken } from './client/token-endpoint.js';
+export type { AgentGrant, AgentTokenRequest, HeldToken } from './client/token-endpoint.js';
+export { McpAuthorizationError } from './client/errors.js';
