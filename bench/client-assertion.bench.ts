@@ -7,7 +7,7 @@
  */
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { createClientAssertionSigner } from '../packages/core/src/assertion.js';
+import { createClientAssertionSigner } from '../packages/core/src/oauth/assertion.js';
 import { createNodeSigner } from '../packages/core/src/keys/node-signer.js';
 import { compare } from './support/side-by-side.js';
 

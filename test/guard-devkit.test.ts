@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startDevStack, TREASURY_SCOPES, type DevStack } from '@countersign/devkit';
 import { createAgent } from '../packages/core/src/agent.js';
-import { fileApprovalStore } from '../packages/core/src/approvals/file-approval-store.js';
+import { fileApprovalStore } from '../packages/core/src/tools/file-approval-store.js';
 import { ArgumentsChangedError, InsufficientScopeError, ResourceChallengeError } from '../packages/core/src/errors.js';
 import { canonicalSha256 } from '../packages/core/src/lib/canonical-json.js';
 import { guardTool } from '../packages/core/src/tools/guard-tool.js';

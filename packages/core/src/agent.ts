@@ -1,12 +1,12 @@
 import { getGlobalDispatcher } from 'undici';
-import { memoryApprovalStore } from './approvals/memory-approval-store.js';
+import { memoryApprovalStore } from './tools/memory-approval-store.js';
 import { requestApproval, resumeApproval } from './approvals/request-approval.js';
 import { redactedAccessToken } from './lib/redacted-token.js';
 import { sleep } from './lib/sleep.js';
 import type { ApprovalContext } from './approvals/types.js';
 import { createAuditor } from './audit/auditor.js';
 import type { AuditSink } from './audit/types.js';
-import { assertIssuer } from './discovery.js';
+import { assertIssuer } from './oauth/discovery.js';
 import { DpopNonceCache } from './dpop/nonce-cache.js';
 import { createPresignedProofs } from './dpop/presigned-proofs.js';
 import { createDpopProver } from './dpop/proof.js';
@@ -21,6 +21,7 @@ import { createOriginClocks, createSkewClock, maxAuthorizationServerCorrectionMs
 import { createAuthorizationServerClient } from './oauth/authorization-server-client.js';
 import type { AuthorizationServerClient, RequestOptions } from './oauth/types.js';
 import { createTokenCache, type TokenTarget } from './tokens/token-cache.js';
+import { registerToolCallPorts } from './tools/ports.js';
 import type { AccessToken, Agent, AgentOptions } from './types.js';
 
 /**
@@ -218,7 +219,16 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       return closing;
     },
   };
-  return Object.freeze(agent);
+  Object.freeze(agent);
+  registerToolCallPorts(agent, {
+    ledger: approvalStore,
+    record: (input) => audit.record(input),
+    getToken: (request) => agent.getToken(request),
+    fetch: agentFetch,
+    requestApproval: (request) => agent.requestApproval(request),
+    resumeApproval: (saved) => agent.resumeApproval(saved),
+  });
+  return agent;
 }
 
 function checkOptions(options: AgentOptions): { issuer: string; clientId: string } {

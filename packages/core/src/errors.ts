@@ -6,7 +6,11 @@
  * @packageDocumentation
  */
 
-const marker = Symbol.for('countersign.error');
+/**
+ * Holds the static `code` of every class in an error's chain, from its own class up to
+ * {@link CountersignError}. A registry symbol, so it survives two installed copies of this package.
+ */
+const marker = Symbol.for('countersign.error.codes');
 
 /** Options accepted by every Countersign error. */
 export interface CountersignErrorOptions {
@@ -15,29 +19,48 @@ export interface CountersignErrorOptions {
 }
 
 /**
- * Base class of every error Countersign throws.
+ * Base class of every error Countersign throws. Every subclass declares its own static `code`;
+ * `SomeError.isInstance(value)` is true for instances of `SomeError` and of its subclasses only,
+ * also when `value` comes from another installed copy of this package.
  *
  * @example
  * ```ts
  * try { await agent.getToken({ resource }) }
- * catch (error) { if (CountersignError.isInstance(error)) console.error(error.code) }
+ * catch (error) { if (ApprovalDeniedError.isInstance(error)) console.error(error.approvalId) }
  * ```
  */
 export class CountersignError extends Error {
+  /** The code of this class, e.g. `ERR_OAUTH`; instances carry it as `code`. */
+  static readonly code: string = 'ERR_COUNTERSIGN';
   /** Stable, machine-readable code, e.g. `ERR_OAUTH`. */
   readonly code: string = 'ERR_COUNTERSIGN';
-  /** @internal marker that survives two copies of this package being installed. */
-  readonly [marker] = true;
+  /** @internal the static codes of this error's class chain (see {@link CountersignError.isInstance}). */
+  readonly [marker]: readonly string[];
 
   constructor(message: string, options?: CountersignErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
+    this[marker] = classCodes(new.target);
   }
 
-  /** True for any Countersign error, even one thrown by another installed copy of this package. */
-  static isInstance(value: unknown): value is CountersignError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[marker] === true;
+  /**
+   * True when `value` is an instance of this class or of one of its subclasses, even one thrown by
+   * another installed copy of this package (classes are compared by their static `code`).
+   */
+  static isInstance<Class extends abstract new (...args: never[]) => CountersignError>(this: Class, value: unknown): value is InstanceType<Class> {
+    if (typeof value !== 'object' || value === null) return false;
+    const codes = (value as Record<symbol, unknown>)[marker];
+    return Array.isArray(codes) && codes.includes((this as unknown as { code: string }).code);
   }
+}
+
+/** The static codes of `target` and of every Countersign class above it. */
+function classCodes(target: Function): readonly string[] {
+  const codes: string[] = [];
+  for (let current: unknown = target; typeof current === 'function' && current !== Error; current = Object.getPrototypeOf(current)) {
+    if (Object.hasOwn(current, 'code')) codes.push((current as unknown as { code: string }).code);
+  }
+  return Object.freeze(codes);
 }
 
 /**
@@ -46,6 +69,7 @@ export class CountersignError extends Error {
  * @see https://www.rfc-editor.org/rfc/rfc8414#section-2 (endpoints MUST use TLS)
  */
 export class InsecureEndpointError extends CountersignError {
+  static override readonly code: string = 'ERR_INSECURE_ENDPOINT';
   override readonly code = 'ERR_INSECURE_ENDPOINT';
   /** The refused URL (never carries credentials: it is a metadata or configured endpoint). */
   readonly url: string;
@@ -62,6 +86,7 @@ export class InsecureEndpointError extends CountersignError {
  * @see https://www.rfc-editor.org/rfc/rfc8414#section-3.3
  */
 export class DiscoveryError extends CountersignError {
+  static override readonly code: string = 'ERR_DISCOVERY';
   override readonly code = 'ERR_DISCOVERY';
 }
 
@@ -71,6 +96,7 @@ export class DiscoveryError extends CountersignError {
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */
 export class OAuthError extends CountersignError {
+  static override readonly code: string = 'ERR_OAUTH';
   override readonly code = 'ERR_OAUTH';
   /** The `error` value, e.g. `invalid_client`, `invalid_dpop_proof`. */
   readonly error: string;
@@ -102,6 +128,7 @@ export class OAuthError extends CountersignError {
  * wrong types, a `token_type` other than DPoP).
  */
 export class ResponseError extends CountersignError {
+  static override readonly code: string = 'ERR_RESPONSE';
   override readonly code: string = 'ERR_RESPONSE';
   /** HTTP status of the offending response, when there was one. */
   readonly status: number | undefined;
@@ -117,16 +144,19 @@ export class ResponseError extends CountersignError {
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-5
  */
 export class TokenTypeDowngradeError extends ResponseError {
+  static override readonly code: string = 'ERR_TOKEN_TYPE_DOWNGRADE';
   override readonly code = 'ERR_TOKEN_TYPE_DOWNGRADE';
 }
 
 /** The server could not be reached, or did not answer in time, after the allowed retries. */
 export class NetworkError extends CountersignError {
+  static override readonly code: string = 'ERR_NETWORK';
   override readonly code = 'ERR_NETWORK';
 }
 
 /** The request took longer than its timeout. */
 export class TimeoutError extends CountersignError {
+  static override readonly code: string = 'ERR_TIMEOUT';
   override readonly code = 'ERR_TIMEOUT';
 }
 
@@ -138,6 +168,7 @@ export class TimeoutError extends CountersignError {
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
  */
 export class ResourceChallengeError extends CountersignError {
+  static override readonly code: string = 'ERR_RESOURCE_CHALLENGE';
   override readonly code: string = 'ERR_RESOURCE_CHALLENGE';
   /** The challenge's `error` parameter. */
   readonly error: string;
@@ -162,11 +193,13 @@ export class ResourceChallengeError extends CountersignError {
 
 /** The resource needs a scope the token does not carry (`insufficient_scope`). */
 export class InsufficientScopeError extends ResourceChallengeError {
+  static override readonly code: string = 'ERR_INSUFFICIENT_SCOPE';
   override readonly code = 'ERR_INSUFFICIENT_SCOPE';
 }
 
 /** The resource needs a stronger or more recent authentication (`insufficient_user_authentication`). */
 export class InsufficientUserAuthenticationError extends ResourceChallengeError {
+  static override readonly code: string = 'ERR_INSUFFICIENT_USER_AUTHENTICATION';
   override readonly code = 'ERR_INSUFFICIENT_USER_AUTHENTICATION';
 }
 
@@ -175,21 +208,25 @@ export class InsufficientUserAuthenticationError extends ResourceChallengeError 
  * disabled or deleted. Pending work stops and nothing is retried.
  */
 export class AgentRevokedError extends CountersignError {
+  static override readonly code: string = 'ERR_AGENT_REVOKED';
   override readonly code = 'ERR_AGENT_REVOKED';
 }
 
 /** A key could not be generated, loaded, stored or used. */
 export class KeyError extends CountersignError {
+  static override readonly code: string = 'ERR_KEY';
   override readonly code: string = 'ERR_KEY';
 }
 
 /** A key file is readable by group or others; it is refused until its mode is 0600. */
 export class KeyPermissionError extends KeyError {
+  static override readonly code: string = 'ERR_KEY_PERMISSIONS';
   override readonly code = 'ERR_KEY_PERMISSIONS';
 }
 
 /** A human denied the approval request (`access_denied`). */
 export class ApprovalDeniedError extends CountersignError {
+  static override readonly code: string = 'ERR_APPROVAL_DENIED';
   override readonly code = 'ERR_APPROVAL_DENIED';
   /** The approval request's id (`auth_req_id` is never exposed). */
   readonly approvalId: string;
@@ -204,6 +241,7 @@ export class ApprovalDeniedError extends CountersignError {
 
 /** The approval request expired before a decision (`expired_token`, or past `expires_in`). */
 export class ApprovalExpiredError extends CountersignError {
+  static override readonly code: string = 'ERR_APPROVAL_EXPIRED';
   override readonly code = 'ERR_APPROVAL_EXPIRED';
   /** The approval request's id. */
   readonly approvalId: string;
@@ -220,16 +258,19 @@ export class ApprovalExpiredError extends CountersignError {
  * @see https://www.rfc-editor.org/rfc/rfc9396#section-7
  */
 export class ApprovalMismatchError extends CountersignError {
+  static override readonly code: string = 'ERR_APPROVAL_MISMATCH';
   override readonly code = 'ERR_APPROVAL_MISMATCH';
 }
 
 /** A tool was resumed with arguments whose hash differs from the approved hash. */
 export class ArgumentsChangedError extends CountersignError {
+  static override readonly code: string = 'ERR_ARGUMENTS_CHANGED';
   override readonly code = 'ERR_ARGUMENTS_CHANGED';
 }
 
 /** Tool arguments failed the tool's input schema. */
 export class InvalidArgumentsError extends CountersignError {
+  static override readonly code: string = 'ERR_INVALID_ARGUMENTS';
   override readonly code = 'ERR_INVALID_ARGUMENTS';
   /** Human-readable issues, one per failing path (no argument values). */
   readonly issues: readonly string[];
@@ -241,26 +282,18 @@ export class InvalidArgumentsError extends CountersignError {
 
 /** An approval store could not read or write its state (for example a corrupt file). */
 export class ApprovalStoreError extends CountersignError {
+  static override readonly code: string = 'ERR_APPROVAL_STORE';
   override readonly code = 'ERR_APPROVAL_STORE';
 }
 
 /** An operation was attempted on an agent after `close()`. */
 export class AgentClosedError extends CountersignError {
+  static override readonly code: string = 'ERR_AGENT_CLOSED';
   override readonly code = 'ERR_AGENT_CLOSED';
-}
-
-/** An audit trail failed verification; `sequence` names the first broken record. */
-export class AuditVerificationError extends CountersignError {
-  override readonly code = 'ERR_AUDIT_VERIFICATION';
-  /** 1-based line of the first broken record. */
-  readonly line: number;
-  constructor(message: string, line: number) {
-    super(message);
-    this.line = line;
-  }
 }
 
 /** A configuration value is missing or invalid. */
 export class ConfigurationError extends CountersignError {
+  static override readonly code: string = 'ERR_CONFIGURATION';
   override readonly code = 'ERR_CONFIGURATION';
 }

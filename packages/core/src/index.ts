@@ -26,15 +26,16 @@ export { createCurrentKey } from './keys/current-key.js';
 export type { CurrentKey, CurrentKeyOptions } from './keys/current-key.js';
 
 // Client assertions and DPoP
-export { createClientAssertionSigner, clientAssertionType } from './assertion.js';
-export type { ClientAssertionSigner, ClientAssertionOptions, ClientAssertionInput } from './assertion.js';
+export { createClientAssertionSigner, clientAssertionType } from './oauth/assertion.js';
+export type { ClientAssertionSigner, ClientAssertionOptions, ClientAssertionInput } from './oauth/assertion.js';
 export { createDpopProver, targetUri, accessTokenHash } from './dpop/proof.js';
 export type { DpopProver, DpopProofInput, DpopProverOptions } from './dpop/proof.js';
 export { DpopNonceCache } from './dpop/nonce-cache.js';
+export { DpopProofError } from './dpop/dpop-proof-error.js';
 
 // Authorization server
-export { discover, discoveryUrls, assertIssuer, processMetadataResponse } from './discovery.js';
-export type { DiscoveryOptions } from './discovery.js';
+export { discover, discoveryUrls, assertIssuer, processMetadataResponse } from './oauth/discovery.js';
+export type { DiscoveryOptions } from './oauth/discovery.js';
 export { createAuthorizationServerClient } from './oauth/authorization-server-client.js';
 export type { AuthorizationServerClientOptions, AgentAuthorizationServerClient } from './oauth/authorization-server-client.js';
 export {
@@ -63,8 +64,8 @@ export { parseWwwAuthenticate } from './lib/www-authenticate.js';
 export type { AuthenticationChallenge } from './lib/www-authenticate.js';
 
 // Approvals
-export { memoryApprovalStore } from './approvals/memory-approval-store.js';
-export { fileApprovalStore } from './approvals/file-approval-store.js';
+export { memoryApprovalStore } from './tools/memory-approval-store.js';
+export { fileApprovalStore } from './tools/file-approval-store.js';
 export { MalformedApprovalError, ApprovalTokenUnavailableError } from './approvals/errors.js';
 export { validateBindingMessage, MAX_BINDING_MESSAGE_LENGTH } from './approvals/binding-message.js';
 export type {
@@ -74,9 +75,8 @@ export type {
   ApproverRecord,
   PendingApproval,
   SerializedApproval,
-  ApprovalStore,
-  StoredToolCall,
 } from './approvals/types.js';
+export type { ApprovalStore, StoredToolCall } from './tools/tool-call-ledger.js';
 
 // Tool guard
 export { guardTool } from './tools/guard-tool.js';
@@ -164,7 +164,6 @@ export {
   InvalidArgumentsError,
   ApprovalStoreError,
   AgentClosedError,
-  AuditVerificationError,
   ConfigurationError,
 } from './errors.js';
 export type { CountersignErrorOptions } from './errors.js';

@@ -11,6 +11,7 @@ import { CountersignError } from '@countersign/core';
  * @see https://docs.langchain.com/oss/javascript/langgraph/interrupts
  */
 export class MissingCheckpointerError extends CountersignError {
+  static override readonly code: string = 'ERR_MISSING_CHECKPOINTER';
   override readonly code = 'ERR_MISSING_CHECKPOINTER';
   /** The tool that needed to pause. */
   readonly tool: string;

@@ -5,6 +5,7 @@ import { CountersignError } from '@countersign/core';
  * model is told so in the tool message.
  */
 export class UnknownToolError extends CountersignError {
+  static override readonly code: string = 'ERR_UNKNOWN_TOOL';
   override readonly code = 'ERR_UNKNOWN_TOOL';
   /** The name the model used. */
   readonly tool: string;

@@ -5,6 +5,7 @@ import { CountersignError } from '../errors.js';
  * the expected shape, so it is not resumed. The message names the member at fault, never a value.
  */
 export class MalformedApprovalError extends CountersignError {
+  static override readonly code: string = 'ERR_MALFORMED_APPROVAL';
   override readonly code = 'ERR_MALFORMED_APPROVAL';
 }
 
@@ -15,6 +16,7 @@ export class MalformedApprovalError extends CountersignError {
  * @see https://openid.net/specs/openid-client-initiated-backchannel-authentication-core-1_0.html#rfc.section.10.1
  */
 export class ApprovalTokenUnavailableError extends CountersignError {
+  static override readonly code: string = 'ERR_APPROVAL_TOKEN_UNAVAILABLE';
   override readonly code = 'ERR_APPROVAL_TOKEN_UNAVAILABLE';
   /** The approval's id. */
   readonly approvalId: string;

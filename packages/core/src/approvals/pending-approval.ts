@@ -1,10 +1,11 @@
 import { ApprovalDeniedError, ApprovalExpiredError, CountersignError, OAuthError } from '../errors.js';
 import type { AuditEventInput } from '../audit/types.js';
-import type { AccessToken } from '../types.js';
-import { parsePendingProgress, processApprovedTokenResponse } from './ciba-responses.js';
+import type { AccessToken } from '../tokens/types.js';
+import { parsePendingProgress, processApprovedTokenResponse } from '../oauth/ciba-responses.js';
 import { ApprovalTokenUnavailableError } from './errors.js';
 import { redactedAccessToken } from '../lib/redacted-token.js';
 import { CIBA_GRANT_TYPE } from '../oauth/grant-types.js';
+import type { TokenResponse } from '../oauth/types.js';
 import { sleep as realSleep } from '../lib/sleep.js';
 import type { ApprovalContext, ApprovalProgress, ApprovalStatus, PendingApproval, SerializedApproval } from './types.js';
 
@@ -130,7 +131,7 @@ class PendingApprovalHandle implements PendingApproval {
 
   async #pollOnce(signal: AbortSignal | undefined): Promise<ApprovalStatus> {
     const { client, clock } = this.#context;
-    let response: unknown;
+    let response: TokenResponse;
     try {
       response = await client.tokenRequest(CIBA_GRANT_TYPE, { auth_req_id: this.#state.authReqId }, { signal });
     } catch (error) {

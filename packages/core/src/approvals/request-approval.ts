@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { ConfigurationError } from '../errors.js';
-import type { AuthorizationDetail } from '../types.js';
+import type { AuthorizationDetail } from '../oauth/types.js';
 import { validateBindingMessage } from './binding-message.js';
 import { findNonJson } from '../lib/plain-json.js';
-import { processBackchannelResponse } from './ciba-responses.js';
+import { processBackchannelResponse } from '../oauth/ciba-responses.js';
 import { approvalAuditFields, createPendingApproval, DEFAULT_POLL_INTERVAL, describeError } from './pending-approval.js';
 import { parseSerializedApproval } from './serialized-approval.js';
 import type { ApprovalContext, ApprovalRequest, PendingApproval, SerializedApproval } from './types.js';

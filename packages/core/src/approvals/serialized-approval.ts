@@ -1,4 +1,4 @@
-import type { AuthorizationDetail } from '../types.js';
+import type { AuthorizationDetail } from '../oauth/types.js';
 import { MalformedApprovalError } from './errors.js';
 import type { ApprovalProgress, ApprovalStatus, ApproverRecord, SerializedApproval } from './types.js';
 

@@ -1,4 +1,5 @@
-import type { AccessToken, AuthorizationDetail } from '../types.js';
+import type { AuthorizationDetail } from '../oauth/types.js';
+import type { AccessToken } from '../tokens/types.js';
 
 /**
  * What a human is asked to approve.
@@ -91,62 +92,6 @@ export interface PendingApproval {
   wait(options?: { signal?: AbortSignal }): Promise<AccessToken>;
   /** Serializable state for {@link Agent.resumeApproval}; holds no token. */
   toJSON(): SerializedApproval;
-}
-
-/**
- * Persistent state of a guarded tool call tied to an approval: the record that makes execution
- * happen at most once per approval.
- */
-export interface StoredToolCall {
-  /** The approval id. */
-  id: string;
-  tool: string;
-  /** Id of the model's tool call, when the adapter knows it. */
-  callId?: string | undefined;
-  argsSha256: string;
-  approval: SerializedApproval;
-  /**
-   * `pending` until executed; `executing` while the function runs; then the final state.
-   * `unknown`: the process running it stopped renewing its lease mid-run (it crashed or lost the
-   * store), so whether the function took effect is not known; it never runs again.
-   */
-  state: 'pending' | 'executing' | 'done' | 'failed' | 'denied' | 'expired' | 'unknown';
-  /** Fencing token of the lease the call was claimed under, once `executing`. */
-  fence?: number | undefined;
-  /** Stored outcome once final (JSON). */
-  outcome?: unknown;
-  updatedAt: number;
-}
-
-/**
- * Where guarded tool calls waiting for approval live. Implementations must make `update` atomic
- * per id and leases exclusive across every user of the store (every process, for a shared store):
- * that is how resumes at once, anywhere, still execute once.
- */
-export interface ApprovalStore {
-  /**
-   * How long, in milliseconds, a lease outlives a holder that stops renewing it; a call whose
-   * executor's lease lapses is settled as `unknown`. Default 30 000.
-   */
-  readonly leaseMs?: number | undefined;
-  /**
-   * Takes the lease `name` for `ttlMs` milliseconds unless another holder's lease on it is still
-   * live. Resolves a fencing token, greater than every token this store handed out before, or
-   * `undefined` while someone else holds the lease.
-   */
-  acquireLease(name: string, ttlMs: number): Promise<number | undefined>;
-  /** Extends the lease held under `fence` to `ttlMs` from now; `false` once it was lost. */
-  renewLease(name: string, fence: number, ttlMs: number): Promise<boolean>;
-  /** Gives up the lease held under `fence` (nothing happens when it was lost). */
-  releaseLease(name: string, fence: number): Promise<void>;
-  get(id: string): Promise<StoredToolCall | undefined>;
-  /** The record for a model tool call, so a re-run of the same call resumes instead of asking again. */
-  findByCall(tool: string, callId: string): Promise<StoredToolCall | undefined>;
-  put(record: StoredToolCall): Promise<void>;
-  /** Atomically replaces the record with `change(current)`; returns the new record. */
-  update(id: string, change: (current: StoredToolCall) => StoredToolCall): Promise<StoredToolCall>;
-  list(): Promise<StoredToolCall[]>;
-  delete(id: string): Promise<void>;
 }
 
 /**

@@ -6,5 +6,6 @@ import { CountersignError } from '../errors.js';
  * or the sink was already closed.
  */
 export class AuditSinkError extends CountersignError {
+  static override readonly code: string = 'ERR_AUDIT_SINK';
   override readonly code = 'ERR_AUDIT_SINK';
 }

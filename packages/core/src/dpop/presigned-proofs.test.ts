@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { DpopProofError } from './dpop-proof-error.js';
 import { ConfigurationError } from '../errors.js';
 import { createNodeSigner } from '../keys/node-signer.js';
 import type { Signer } from '../keys/signer.js';
@@ -188,8 +189,8 @@ describe('createPresignedProofs', () => {
     const unusual = { ...input, method: 'not a method' };
     test.proofs.proof(input);
     test.proofs.proof(input);
-    expect(() => test.proofs.proof(unusual)).toThrow(TypeError);
-    expect(() => test.proofs.proof(unusual)).toThrow(TypeError);
+    expect(() => test.proofs.proof(unusual)).toThrow(DpopProofError);
+    expect(() => test.proofs.proof(unusual)).toThrow(DpopProofError);
     failing = true;
     expect(test.proofs.presign(input)).toBe(false);
     failing = false;

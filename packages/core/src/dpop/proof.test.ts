@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWTPayload } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { DpopProofError } from './dpop-proof-error.js';
 import { readVector } from '../../../../test/vectors/read-vector.js';
 import { generateKey } from '../keys/generate-key.js';
 import { createNobleSigner } from '../keys/noble-signer.js';
@@ -92,7 +93,7 @@ describe('createDpopProver', { timeout: 20_000 }, () => {
         expect(ath).toBe(createHash('sha256').update(token, 'ascii').digest('base64url'));
       }
     }
-    expect(() => prover.proof({ method: 'GET', url: 'https://api.example.com/', accessToken: '' })).toThrow(TypeError);
+    expect(() => prover.proof({ method: 'GET', url: 'https://api.example.com/', accessToken: '' })).toThrow(DpopProofError);
   });
 
   it('writes htm as the method goes on the wire', async () => {
@@ -102,9 +103,9 @@ describe('createDpopProver', { timeout: 20_000 }, () => {
     expect(htm('Post')).toBe('POST');
     expect(htm('PATCH')).toBe('PATCH');
     expect(htm('patch')).toBe('patch'); // fetch sends other methods as given: HTTP methods are case-sensitive
-    expect(() => htm('GE T')).toThrow(TypeError);
-    expect(() => htm('')).toThrow(TypeError);
-    expect(() => htm(undefined as unknown as string)).toThrow(TypeError);
+    expect(() => htm('GE T')).toThrow(DpopProofError);
+    expect(() => htm('')).toThrow(DpopProofError);
+    expect(() => htm(undefined as unknown as string)).toThrow(DpopProofError);
   });
 
   it('takes iat from the clock, an explicit now, and a clock offset', async () => {
@@ -136,7 +137,7 @@ describe('createDpopProver', { timeout: 20_000 }, () => {
 
   it('refuses a time that is not a finite number', async () => {
     const prover = createDpopProver(await generateKey(), { clock: () => Number.NaN });
-    expect(() => prover.proof({ method: 'GET', url: 'https://api.example.com/' })).toThrow(TypeError);
+    expect(() => prover.proof({ method: 'GET', url: 'https://api.example.com/' })).toThrow(DpopProofError);
   });
 
   it('returns a promise for an asynchronous signer, and the proof still verifies', async () => {
@@ -164,8 +165,8 @@ describe('targetUri (htu)', { timeout: 20_000 }, () => {
     expect(targetUri('http://127.0.0.1:4001/payouts?x')).toBe('http://127.0.0.1:4001/payouts');
     expect(targetUri('https://user:pass@api.example.com/a')).toBe('https://api.example.com/a');
     expect(targetUri(new URL('https://api.example.com'))).toBe('https://api.example.com/');
-    expect(() => targetUri('file:///etc/passwd')).toThrow(TypeError);
-    expect(() => targetUri('not a url')).toThrow(TypeError);
+    expect(() => targetUri('file:///etc/passwd')).toThrow(DpopProofError);
+    expect(() => targetUri('not a url')).toThrow(DpopProofError);
   });
 
   it('holds for any web URL: a prefix of the URL, no query or fragment, stable under both', () => {

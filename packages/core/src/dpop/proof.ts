@@ -1,5 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { createCompactJwsSigner } from '../jws.js';
+import { DpopProofError } from './dpop-proof-error.js';
 import { base64url } from '../lib/base64url.js';
 import { randomId } from '../lib/random.js';
 import type { PublicJwk, Signer } from '../keys/signer.js';
@@ -94,7 +95,7 @@ export function createDpopProver(signer: Signer, options: DpopProverOptions = {}
   function athOf(accessToken: string): string {
     let ath = tokenHashes.get(accessToken);
     if (ath === undefined) {
-      if (typeof accessToken !== 'string' || accessToken.length === 0) throw new TypeError('accessToken must be a non-empty string');
+      if (typeof accessToken !== 'string' || accessToken.length === 0) throw new DpopProofError('accessToken must be a non-empty string');
       ath = accessTokenHash(accessToken);
       if (tokenHashes.size >= athCacheSize) tokenHashes.delete(tokenHashes.keys().next().value!);
       tokenHashes.set(accessToken, ath);
@@ -108,7 +109,7 @@ export function createDpopProver(signer: Signer, options: DpopProverOptions = {}
     publicJwk,
     proof({ method, url, nonce, accessToken, now, clockOffset }: DpopProofInput) {
       const iat = Math.floor((now ?? clock()) + (clockOffset ?? 0));
-      if (!Number.isSafeInteger(iat)) throw new TypeError('the proof time must be a finite number of seconds');
+      if (!Number.isSafeInteger(iat)) throw new DpopProofError('the proof time must be a finite number of seconds');
       // Built as text: every value is either base64url, an HTTP token, an integer, or JSON-escaped.
       let json = `{"jti":"${randomId()}","htm":"${httpMethod(method)}","htu":${htuJsonOf(url)},"iat":${iat}`;
       if (accessToken !== undefined) json += `,"ath":"${athOf(accessToken)}"`;
@@ -130,8 +131,9 @@ export function createDpopProver(signer: Signer, options: DpopProverOptions = {}
  * @see https://www.rfc-editor.org/rfc/rfc9110#section-7.1
  */
 export function targetUri(url: string | URL): string {
+  if (typeof url === 'string' && !URL.canParse(url)) throw new DpopProofError('a DPoP target URI must be an absolute URL');
   const parsed = typeof url === 'string' ? new URL(url) : url;
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new TypeError('a DPoP target URI must be http: or https:');
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new DpopProofError('a DPoP target URI must be http: or https:');
   return `${parsed.origin}${parsed.pathname}`;
 }
 
@@ -146,13 +148,13 @@ export function accessTokenHash(accessToken: string): string {
 
 /** A nonce as JSON text: as is when it has the RFC 9449 nonce syntax (no quote or backslash). */
 function nonceJson(nonce: string): string {
-  if (typeof nonce !== 'string') throw new TypeError('nonce must be a string');
+  if (typeof nonce !== 'string') throw new DpopProofError('nonce must be a string');
   return nonceSyntax.test(nonce) ? `"${nonce}"` : JSON.stringify(nonce);
 }
 
 function httpMethod(method: string): string {
   if (fetchNormalizedMethods.has(method)) return method;
-  if (typeof method !== 'string' || !methodToken.test(method)) throw new TypeError('method must be an HTTP method token');
+  if (typeof method !== 'string' || !methodToken.test(method)) throw new DpopProofError('method must be an HTTP method token');
   const upper = method.toUpperCase();
   return fetchNormalizedMethods.has(upper) ? upper : method;
 }

@@ -8,7 +8,8 @@ import { isReplayable, toReplayableBody, type ReplayableBody } from '../lib/repl
 import { toHeaderRecord } from '../lib/request-headers.js';
 import { isLoopbackHost, redact } from '../lib/secure-endpoint.js';
 import type { TokenCache } from '../tokens/token-cache.js';
-import type { AccessToken, AgentFetchInit } from '../types.js';
+import type { AgentFetchInit } from '../types.js';
+import type { AccessToken } from '../tokens/types.js';
 import { classifyChallenge, recoveryFor, type RecoveriesUsed } from './resource-challenge.js';
 import { redirectStatuses, sendRequest, type SendRequestInit } from './send-request.js';
 import { assertTokenAudience } from './token-audience-error.js';

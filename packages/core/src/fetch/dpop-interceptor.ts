@@ -2,7 +2,7 @@ import type { Dispatcher } from 'undici';
 import { ConfigurationError, CountersignError } from '../errors.js';
 import { isReplayableDispatchBody } from '../lib/replayable-body.js';
 import { headerValue, normalizeRequestHeaders } from '../lib/request-headers.js';
-import type { AccessToken, TokenRequestOptions } from '../types.js';
+import type { AccessToken, TokenRequestOptions } from '../tokens/types.js';
 import type { AgentFetchContext } from './agent-fetch.js';
 import { presignNext, rememberNonce, secureRequestUrl } from './agent-fetch.js';
 import { classifyChallenge, recoveryFor, type RecoveriesUsed } from './resource-challenge.js';

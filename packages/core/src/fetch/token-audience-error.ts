@@ -9,6 +9,7 @@ import { CountersignError } from '../errors.js';
  * @see https://www.rfc-editor.org/rfc/rfc9700#section-2.3 (access token privilege restriction)
  */
 export class TokenAudienceError extends CountersignError {
+  static override readonly code: string = 'ERR_TOKEN_AUDIENCE';
   override readonly code = 'ERR_TOKEN_AUDIENCE';
   /** The resource indicator of the token. */
   readonly resource: string;

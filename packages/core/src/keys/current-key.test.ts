@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { createClientAssertionSigner } from '../assertion.js';
+import { createClientAssertionSigner } from '../oauth/assertion.js';
 import { createCurrentKey } from './current-key.js';
 import { fileKeyStore } from './file-key-store.js';
 import { generateKey } from './generate-key.js';

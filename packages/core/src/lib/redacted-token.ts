@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import type { AccessToken } from '../types.js';
+import type { AccessToken } from '../tokens/types.js';
 
 const redactedToken = '[redacted]';
 

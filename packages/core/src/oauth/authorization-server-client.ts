@@ -1,7 +1,7 @@
 import { CIBA_GRANT_TYPE } from './grant-types.js';
 import type { Dispatcher } from 'undici';
-import { clientAssertionType, createClientAssertionSigner } from '../assertion.js';
-import { discover } from '../discovery.js';
+import { clientAssertionType, createClientAssertionSigner } from './assertion.js';
+import { discover } from './discovery.js';
 import type { DpopNonceCache } from '../dpop/nonce-cache.js';
 import type { DpopProver } from '../dpop/proof.js';
 import { AgentRevokedError, ConfigurationError, OAuthError } from '../errors.js';

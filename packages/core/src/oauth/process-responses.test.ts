@@ -69,6 +69,10 @@ describe('processBackchannelAuthenticationResponse', () => {
     expect(() => processBackchannelAuthenticationResponse(response(200, { auth_req_id: 'r', expires_in: 1, interval: -1 }))).toThrow(ResponseError);
     expect(() => processBackchannelAuthenticationResponse(response(400, { error: 'unknown_user_id' }))).toThrow(OAuthError);
   });
+
+  it.each(['{"auth_req_id":"r","expires_in":1e400}', '{"auth_req_id":"r","expires_in":300,"interval":"5"}', 'text'])('refuses %s', (body) => {
+    expect(() => processBackchannelAuthenticationResponse(response(200, body))).toThrow(ResponseError);
+  });
 });
 
 describe('processRevocationResponse', () => {

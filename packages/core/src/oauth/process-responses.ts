@@ -1,6 +1,6 @@
 import { OAuthError, ResponseError, TokenTypeDowngradeError } from '../errors.js';
 import type { ExchangeResponse } from '../lib/http-exchange.js';
-import type { AuthorizationDetail } from '../types.js';
+import type { AuthorizationDetail } from './types.js';
 import type { BackchannelAuthenticationResponse, TokenResponse } from './types.js';
 
 /**

@@ -1,4 +1,12 @@
-import type { AuthorizationDetail } from '../types.js';
+/**
+ * One RFC 9396 authorization details object.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9396#section-2
+ */
+export interface AuthorizationDetail {
+  type: string;
+  [member: string]: unknown;
+}
 
 /**
  * Authorization server metadata members Countersign uses.

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AgentClosedError } from '../errors.js';
-import type { AccessToken } from '../types.js';
+import type { AccessToken } from './types.js';
 import { createTokenCache, normalizeScope, type TokenCache, type TokenTarget } from './token-cache.js';
 
 let now = 1_000_000;

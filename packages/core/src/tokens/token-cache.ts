@@ -1,6 +1,6 @@
 import { AgentClosedError } from '../errors.js';
 import { abortable } from '../lib/abortable.js';
-import type { AccessToken, TokenRequestOptions } from '../types.js';
+import type { AccessToken, TokenRequestOptions } from './types.js';
 
 /** Entries kept before expired ones are pruned. */
 const maxEntries = 1_000;

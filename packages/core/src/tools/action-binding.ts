@@ -1,7 +1,7 @@
 import { findNonJson } from '../lib/plain-json.js';
 import { ConfigurationError, InvalidArgumentsError } from '../errors.js';
 import { canonicalSha256 } from '../lib/canonical-json.js';
-import type { AuthorizationDetail } from '../types.js';
+import type { AuthorizationDetail } from '../oauth/types.js';
 import type { ApprovalPolicy } from './types.js';
 
 /** The RFC 9396 `type` of the authorization detail that binds an approval to one tool call. */

@@ -1,14 +1,16 @@
 import type { ZodType } from 'zod';
 import { waitForNextPoll } from '../approvals/pending-approval.js';
 import { ApprovalTokenUnavailableError } from '../approvals/errors.js';
-import { sameAuthorizationDetails } from '../approvals/ciba-responses.js';
-import { FINAL_STATES } from '../approvals/stored-tool-call.js';
-import type { PendingApproval, StoredToolCall } from '../approvals/types.js';
+import { sameAuthorizationDetails } from '../oauth/ciba-responses.js';
+import { FINAL_STATES } from './stored-tool-call.js';
+import type { PendingApproval } from '../approvals/types.js';
+import type { StoredToolCall } from './tool-call-ledger.js';
 import type { AuditEventInput } from '../audit/types.js';
 import { ApprovalMismatchError, ApprovalStoreError, ArgumentsChangedError, ConfigurationError } from '../errors.js';
-import type { AccessToken, Agent } from '../types.js';
+import type { AccessToken } from '../tokens/types.js';
 import { actionAuthorizationDetails } from './action-binding.js';
 import { ToolCallInProgressError, ToolExecutionError, ToolOutcomeUnknownError } from './errors.js';
+import type { ToolCallPorts } from './ports.js';
 import { singleFlight } from './single-flight.js';
 import { decodeOutcome, encodeOutcome, type FinalOutcome } from './stored-outcome.js';
 import type { ApprovalPolicy, BoundFetch, InvokeOptions, ToolApprovalPending, ToolDefinition, ToolOutcome } from './types.js';
@@ -33,10 +35,10 @@ export interface ParsedCall {
  * The irreversible half of the guard: asks for approval, then on resume polls once and, once
  * approved, runs the function exactly once with the action token.
  */
-export function createApprovalFlow<Result>(agent: Agent, definition: ToolDefinition<ZodType, Result>, audit: ToolAudit) {
+export function createApprovalFlow<Result>(ports: ToolCallPorts, definition: ToolDefinition<ZodType, Result>, audit: ToolAudit) {
   const tool = definition.name;
   const policy = definition.approval as ApprovalPolicy<unknown>;
-  const store = agent.approvalStore;
+  const store = ports.ledger;
   const leaseMs = store.leaseMs ?? DEFAULT_LEASE_MS;
   /** Audit with the stored call's model tool call id, when the caller did not pass it again. */
   const auditCall = (callId: string | undefined) => (input: AuditEventInput) => audit(callId === undefined ? input : { callId, ...input });
@@ -46,7 +48,7 @@ export function createApprovalFlow<Result>(agent: Agent, definition: ToolDefinit
     if (typeof loginHint !== 'string' || loginHint.trim() === '') {
       throw new ConfigurationError(`approval.approver of tool ${tool} must give a non-empty login hint`);
     }
-    const pending = await agent.requestApproval({
+    const pending = await ports.requestApproval({
       loginHint,
       bindingMessage: policy.describe(call.args),
       authorizationDetails: actionAuthorizationDetails(tool, call.argsSha256, policy, call.args),
@@ -169,7 +171,7 @@ export function createApprovalFlow<Result>(agent: Agent, definition: ToolDefinit
     call: ParsedCall,
     options: InvokeOptions,
   ): Promise<{ outcome: ToolOutcome<Result>; approval?: PendingApproval }> {
-    const approval = agent.resumeApproval(record.approval);
+    const approval = ports.resumeApproval(record.approval);
     let pollError: unknown;
     try {
       await approval.poll({ signal: options.signal });
@@ -226,7 +228,7 @@ export function createApprovalFlow<Result>(agent: Agent, definition: ToolDefinit
     const approvers = approval.progress?.received;
     const boundFetch: BoundFetch = (url, init) => {
       const { token: _token, resource: _resource, scope: _scope, ...rest } = (init ?? {}) as Record<string, unknown>;
-      return agent.fetch(url, { ...rest, token });
+      return ports.fetch(url, { ...rest, token });
     };
     let outcome: FinalOutcome<Result>;
     // Renewed while the function runs: a lease that lapses means this process is gone.

@@ -2,6 +2,7 @@ import { CountersignError } from '../errors.js';
 
 /** A guarded tool's own function threw; the original error is the `cause`. */
 export class ToolExecutionError extends CountersignError {
+  static override readonly code: string = 'ERR_TOOL_EXECUTION';
   override readonly code = 'ERR_TOOL_EXECUTION';
   /** The tool's name. */
   readonly tool: string;
@@ -18,6 +19,7 @@ export class ToolExecutionError extends CountersignError {
  * for a new approval.
  */
 export class ToolCallInProgressError extends CountersignError {
+  static override readonly code: string = 'ERR_TOOL_CALL_IN_PROGRESS';
   override readonly code = 'ERR_TOOL_CALL_IN_PROGRESS';
   /** The approval's id. */
   readonly approvalId: string;
@@ -34,6 +36,7 @@ export class ToolCallInProgressError extends CountersignError {
  * id was the call's idempotency key) before asking for a new approval.
  */
 export class ToolOutcomeUnknownError extends CountersignError {
+  static override readonly code: string = 'ERR_TOOL_OUTCOME_UNKNOWN';
   override readonly code = 'ERR_TOOL_OUTCOME_UNKNOWN';
   /** The approval's id, which the function received as its idempotency key. */
   readonly approvalId: string;
@@ -50,6 +53,8 @@ export class ToolOutcomeUnknownError extends CountersignError {
  * `ERR_TOOL_EXECUTION` or `ERR_APPROVAL_MISMATCH`) and message; switch on `code`.
  */
 export class StoredToolError extends CountersignError {
+  static override readonly code: string = 'ERR_STORED_TOOL';
+  /** The original error's code (not this class's static `code`). */
   override readonly code: string;
   /** The original error's class name. */
   readonly originalName: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memoryApprovalStore } from '../approvals/memory-approval-store.js';
+import { memoryApprovalStore } from './memory-approval-store.js';
 import { ToolCallInProgressError, ToolOutcomeUnknownError } from './errors.js';
 import { createTestAgent } from './testing/test-agent.js';
 import { payout, payoutTool } from './testing/payout-tool.js';

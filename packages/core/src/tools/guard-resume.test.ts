@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileApprovalStore } from '../approvals/file-approval-store.js';
+import { fileApprovalStore } from './file-approval-store.js';
 import { ApprovalMismatchError, ApprovalStoreError, ArgumentsChangedError, ConfigurationError, NetworkError } from '../errors.js';
 import { canonicalSha256 } from '../lib/canonical-json.js';
 import { ToolCallInProgressError, ToolExecutionError, StoredToolError } from './errors.js';

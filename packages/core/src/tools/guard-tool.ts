@@ -1,12 +1,15 @@
 import type { ZodType } from 'zod';
 import { ConfigurationError } from '../errors.js';
-import type { AuthorizationDetail, Agent } from '../types.js';
+import type { Agent } from '../types.js';
+import type { AuthorizationDetail } from '../oauth/types.js';
 import { actionAuthorizationDetails, argumentsSha256 } from './action-binding.js';
 import { asError, createApprovalFlow, errorFields, type ParsedCall } from './approval-flow.js';
 import { ToolExecutionError } from './errors.js';
 import { parseToolArguments, parseToolArgumentsSync } from './parse-arguments.js';
+import { toolCallPorts } from './ports.js';
 import { singleFlight } from './single-flight.js';
 import { summarizeArguments } from '../audit/summarize-arguments.js';
+import type { AuditEventInput } from '../audit/types.js';
 import type { BoundFetch, GuardedTool, InvokeOptions, ToolDefinition, ToolOutcome } from './types.js';
 
 const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -53,12 +56,13 @@ export function guardTool<Schema extends ZodType, Result>(agent: Agent, definiti
   const tool = definition.name;
   const schema = definition.schema as ZodType;
   const generic = definition as unknown as ToolDefinition<ZodType, Result>;
+  const ports = toolCallPorts(agent);
 
   const auditFor = (call: ParsedCall | undefined, options: InvokeOptions) => {
     // Once per call: every event of the call carries the same summary.
     const argsSummary = call === undefined ? undefined : summarizeArguments(call.args);
-    return (input: Parameters<Agent['audit']['record']>[0]) =>
-      agent.audit.record({
+    return (input: AuditEventInput) =>
+      ports.record({
         tool,
         callId: options.callId,
         argsSha256: call?.argsSha256,
@@ -86,7 +90,7 @@ export function guardTool<Schema extends ZodType, Result>(agent: Agent, definiti
     const binding = { resource: definition.resource, scope: definition.scope };
     let token;
     try {
-      token = await agent.getToken({ ...binding, signal: options.signal });
+      token = await ports.getToken({ ...binding, signal: options.signal });
     } catch (error) {
       audit({ event: 'tool.failed', outcome: 'error', error: errorFields(error) });
       return { status: 'failed', tool, error: asError(error) };
@@ -95,7 +99,7 @@ export function guardTool<Schema extends ZodType, Result>(agent: Agent, definiti
     // rejects it; a caller cannot swap in another token.
     const boundFetch: BoundFetch = (url, init) => {
       const { token: _token, resource: _resource, scope: _scope, ...rest } = (init ?? {}) as Record<string, unknown>;
-      return agent.fetch(url, { ...rest, ...binding });
+      return ports.fetch(url, { ...rest, ...binding });
     };
     try {
       const result = await definition.execute(call.args as never, { fetch: boundFetch, token, argsSha256: call.argsSha256, callId: options.callId, signal: options.signal });
@@ -117,7 +121,7 @@ export function guardTool<Schema extends ZodType, Result>(agent: Agent, definiti
   ): Promise<ToolOutcome<Result>> {
     const audit = auditFor(call, options);
     try {
-      return await run(createApprovalFlow(agent, generic, audit));
+      return await run(createApprovalFlow(ports, generic, audit));
     } catch (error) {
       if (options.signal?.aborted && error === options.signal.reason) throw error;
       audit({ event: 'tool.failed', approvalId, outcome: 'error', error: errorFields(error) });
@@ -137,10 +141,10 @@ export function guardTool<Schema extends ZodType, Result>(agent: Agent, definiti
       if (definition.risk !== 'irreversible') return runRoutine(call, options, auditFor(call, options));
       if (options.callId === undefined) return guarded(call, options, undefined, (flow) => flow.request(call, options));
       const callId = options.callId;
-      return singleFlight(agent.approvalStore, `call:${tool}:${callId}:${call.argsSha256}`, () =>
+      return singleFlight(ports.ledger, `call:${tool}:${callId}:${call.argsSha256}`, () =>
         guarded(call, options, undefined, async (flow) => {
           // LangGraph and other loops run a tool body again for the same call: resume, do not ask twice.
-          const existing = await agent.approvalStore.findByCall(tool, callId);
+          const existing = await ports.ledger.findByCall(tool, callId);
           return existing === undefined ? flow.requestOnce(callId, call, options) : flow.resume(existing.id, call, options);
         }),
       );

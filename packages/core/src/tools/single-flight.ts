@@ -1,4 +1,4 @@
-import type { ApprovalStore } from '../approvals/types.js';
+import type { ApprovalStore } from './tool-call-ledger.js';
 
 const flights = new WeakMap<ApprovalStore, Map<string, Promise<unknown>>>();
 

@@ -1,5 +1,6 @@
 import { ApprovalStoreError, CountersignError } from '../errors.js';
-import type { ApproverRecord, StoredToolCall } from '../approvals/types.js';
+import type { ApproverRecord } from '../approvals/types.js';
+import type { StoredToolCall } from './tool-call-ledger.js';
 import { StoredToolError, ToolOutcomeUnknownError } from './errors.js';
 import type { ToolOutcome } from './types.js';
 

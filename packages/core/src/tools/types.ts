@@ -1,7 +1,9 @@
 import type { ZodType, infer as ZodInfer } from 'zod';
 import type { CountersignError } from '../errors.js';
 import type { ApprovalProgress, ApproverRecord } from '../approvals/types.js';
-import type { AccessToken, AgentFetchInit, AuthorizationDetail } from '../types.js';
+import type { AgentFetchInit } from '../types.js';
+import type { AuthorizationDetail } from '../oauth/types.js';
+import type { AccessToken } from '../tokens/types.js';
 
 /**
  * How much harm a tool can do. `read` and `write` run with the agent's routine token;

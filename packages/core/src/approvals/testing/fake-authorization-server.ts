@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { OAuthError } from '../../errors.js';
+import { processBackchannelAuthenticationResponse, processTokenResponse } from '../../oauth/process-responses.js';
 import type {
   AuthorizationServerClient,
   AuthorizationServerMetadata,
   BackchannelAuthenticationResponse,
   TokenResponse,
 } from '../../oauth/types.js';
-import type { AuthorizationDetail } from '../../types.js';
+import type { AuthorizationDetail } from '../../oauth/types.js';
 
 /** One CIBA request as the fake server holds it. */
 export interface FakeCibaRequest {
@@ -103,7 +104,9 @@ export class FakeAuthorizationServer implements AuthorizationServerClient {
     const response: BackchannelAuthenticationResponse = { auth_req_id: request.authReqId, expires_in: expiresIn };
     const interval = this.options.interval === undefined ? 5 : this.options.interval;
     if (interval !== null) response.interval = interval;
-    return (this.options.backchannelResponse ? this.options.backchannelResponse(response) : response) as BackchannelAuthenticationResponse;
+    const sent = this.options.backchannelResponse ? this.options.backchannelResponse(response) : response;
+    // Through the real response processor, as the real client does: the one validation.
+    return processBackchannelAuthenticationResponse({ status: 200, headers: {}, body: JSON.stringify(sent) ?? '' });
   }
 
   async tokenRequest(grantType: string, parameters: Record<string, string>, options?: { signal?: AbortSignal | undefined }): Promise<TokenResponse> {
@@ -130,14 +133,15 @@ export class FakeAuthorizationServer implements AuthorizationServerClient {
     if (request.approvals.length >= request.required) {
       request.consumed = true;
       request.issuedToken = `action-${randomBytes(16).toString('base64url')}`;
-      return {
+      const body = {
         access_token: request.issuedToken,
         token_type: 'DPoP',
         expires_in: this.options.tokenTtl ?? 120,
         scope: request.parameters.scope!,
-        authorization_details: (this.options.grantDetails ? this.options.grantDetails(request.authorizationDetails) : request.authorizationDetails) as AuthorizationDetail[],
+        authorization_details: this.options.grantDetails ? this.options.grantDetails(request.authorizationDetails) : request.authorizationDetails,
         approvers: request.approvals.map(({ sub, approvedAt }) => ({ sub, approved_at: Math.floor(approvedAt / 1000) })),
       };
+      return processTokenResponse({ status: 200, headers: {}, body: JSON.stringify(body) });
     }
     if (early && (this.options.enforceInterval ?? true)) throw oauthError('slow_down', 'you are polling too quickly');
     throw oauthError('authorization_pending', 'end-user authorization pending', {

@@ -1,10 +1,11 @@
 import { createAuditor } from '../../audit/auditor.js';
-import { memoryApprovalStore } from '../../approvals/memory-approval-store.js';
+import { memoryApprovalStore } from '../memory-approval-store.js';
 import { requestApproval, resumeApproval } from '../../approvals/request-approval.js';
 import { createApprovalHarness, type ApprovalHarness } from '../../approvals/testing/approval-harness.js';
 import type { FakeAuthorizationServerOptions } from '../../approvals/testing/fake-authorization-server.js';
-import type { ApprovalStore } from '../../approvals/types.js';
-import type { AccessToken, Agent, AgentFetchInit } from '../../types.js';
+import type { ApprovalStore } from '../tool-call-ledger.js';
+import type { Agent, AgentFetchInit } from '../../types.js';
+import type { AccessToken } from '../../tokens/types.js';
 
 /** One request the test agent's fetch sent. */
 export interface SentRequest {

@@ -1,6 +1,6 @@
 import { ApprovalStoreError } from '../errors.js';
-import { parseSerializedApproval } from './serialized-approval.js';
-import type { StoredToolCall } from './types.js';
+import { parseSerializedApproval } from '../approvals/serialized-approval.js';
+import type { StoredToolCall } from './tool-call-ledger.js';
 
 const states: ReadonlySet<string> = new Set<StoredToolCall['state']>(['pending', 'executing', 'done', 'failed', 'denied', 'expired', 'unknown']);
 

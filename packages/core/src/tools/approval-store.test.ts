@@ -6,7 +6,7 @@ import { ApprovalStoreError } from '../errors.js';
 import { fileApprovalStore } from './file-approval-store.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { memoryApprovalStore } from './memory-approval-store.js';
-import type { ApprovalStore, StoredToolCall } from './types.js';
+import type { ApprovalStore, StoredToolCall } from './tool-call-ledger.js';
 
 let directory: string;
 beforeAll(async () => {

@@ -1,8 +1,8 @@
-import { ConfigurationError } from './errors.js';
-import { createCompactJwsSigner, type CompactJwsSigner } from './jws.js';
-import { isKeyStore, type KeyStore } from './keys/key-store.js';
-import type { Signer } from './keys/signer.js';
-import { randomId } from './lib/random.js';
+import { ConfigurationError } from '../errors.js';
+import { createCompactJwsSigner, type CompactJwsSigner } from '../jws.js';
+import { isKeyStore, type KeyStore } from '../keys/key-store.js';
+import type { Signer } from '../keys/signer.js';
+import { randomId } from '../lib/random.js';
 
 /**
  * The `client_assertion_type` that goes with every assertion this module makes.

@@ -1,22 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { ApprovalMismatchError, ResponseError, TokenTypeDowngradeError } from '../errors.js';
+import { ApprovalMismatchError } from '../errors.js';
 import { parseApprovers, parsePendingProgress, processApprovedTokenResponse, processBackchannelResponse } from './ciba-responses.js';
 
 const requested = [{ type: 'agent_action', tool: 'create_payout', args_sha256: 'h', nested: { b: 1, a: [1, 2] } }];
-const approved = { access_token: 'secret-token', token_type: 'DPoP', expires_in: 120, authorization_details: requested };
+const approved = { access_token: 'secret-token', token_type: 'DPoP' as const, expires_in: 120, authorization_details: requested };
 
 describe('processBackchannelResponse', () => {
   it('reads auth_req_id, expires_in and interval', () => {
     expect(processBackchannelResponse({ auth_req_id: 'r', expires_in: 300, interval: 2 })).toEqual({ authReqId: 'r', expiresIn: 300, interval: 2 });
     expect(processBackchannelResponse({ auth_req_id: 'r', expires_in: 300 })).toEqual({ authReqId: 'r', expiresIn: 300, interval: undefined });
   });
-
-  it.each([{ auth_req_id: 'r', expires_in: Number.POSITIVE_INFINITY }, { auth_req_id: 'r', expires_in: 300, interval: '5' }, 'text'])(
-    'refuses %j',
-    (response) => {
-      expect(() => processBackchannelResponse(response)).toThrow(ResponseError);
-    },
-  );
 });
 
 describe('processApprovedTokenResponse', () => {
@@ -34,18 +27,6 @@ describe('processApprovedTokenResponse', () => {
     expect(grant.approvers).toEqual([{ subject: 'alice', approvedAt: 1_700_000_000_000 }, { subject: 'bob' }]);
   });
 
-  it('refuses a Bearer token', () => {
-    expect(() => processApprovedTokenResponse({ ...approved, token_type: 'Bearer' }, requested)).toThrow(TokenTypeDowngradeError);
-  });
-
-  it.each([
-    ['no access_token', { access_token: undefined }],
-    ['a zero expires_in', { expires_in: 0 }],
-    ['a numeric scope', { scope: 1 }],
-  ])('refuses %s', (_name, change) => {
-    expect(() => processApprovedTokenResponse({ ...approved, ...change }, requested)).toThrow(ResponseError);
-  });
-
   it.each([
     ['missing details', { authorization_details: undefined }],
     ['details as a string', { authorization_details: JSON.stringify(requested) }],
@@ -54,7 +35,7 @@ describe('processApprovedTokenResponse', () => {
   ])('refuses %s as a mismatch, without the token in the message', (_name, change) => {
     let error: unknown;
     try {
-      processApprovedTokenResponse({ ...approved, ...change }, requested);
+      processApprovedTokenResponse({ ...approved, ...change } as typeof approved, requested);
     } catch (caught) {
       error = caught;
     }

@@ -5,7 +5,7 @@ import { writePrivateFileAtomically } from '../lib/atomic-write.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { createLeaseTable, type LeaseTable } from './lease-table.js';
 import { normalizeStoredToolCall, parseStoredToolCall } from './stored-tool-call.js';
-import type { ApprovalStore, StoredToolCall } from './types.js';
+import type { ApprovalStore, StoredToolCall } from './tool-call-ledger.js';
 
 /** Every file store in this process takes its turn through one lock per resolved path. */
 const withFileLock = createKeyedLock();

@@ -1,9 +1,9 @@
 import type { Dispatcher } from 'undici';
-import { ConfigurationError, DiscoveryError } from './errors.js';
-import type { BackoffOptions } from './lib/backoff.js';
-import { exchange, type ExchangeResponse } from './lib/http-exchange.js';
-import { assertSecureEndpoint } from './lib/secure-endpoint.js';
-import type { AuthorizationServerMetadata } from './oauth/types.js';
+import { ConfigurationError, DiscoveryError } from '../errors.js';
+import type { BackoffOptions } from '../lib/backoff.js';
+import { exchange, type ExchangeResponse } from '../lib/http-exchange.js';
+import { assertSecureEndpoint } from '../lib/secure-endpoint.js';
+import type { AuthorizationServerMetadata } from './types.js';
 
 /** Options of {@link discover}. */
 export interface DiscoveryOptions {

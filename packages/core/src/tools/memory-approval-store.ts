@@ -2,7 +2,7 @@ import { ApprovalStoreError } from '../errors.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { createLeaseTable } from './lease-table.js';
 import { normalizeStoredToolCall } from './stored-tool-call.js';
-import type { ApprovalStore, StoredToolCall } from './types.js';
+import type { ApprovalStore, StoredToolCall } from './tool-call-ledger.js';
 
 /** Options of {@link memoryApprovalStore}. */
 export interface MemoryApprovalStoreOptions {

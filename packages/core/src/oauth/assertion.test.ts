@@ -1,10 +1,10 @@
 import { decodeProtectedHeader, importJWK, jwtVerify, type JWTPayload } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { clientAssertionType, createClientAssertionSigner } from './assertion.js';
-import { ConfigurationError } from './errors.js';
-import { generateKey } from './keys/generate-key.js';
-import { memoryKeyStore } from './keys/memory-key-store.js';
-import type { Signer } from './keys/signer.js';
+import { ConfigurationError } from '../errors.js';
+import { generateKey } from '../keys/generate-key.js';
+import { memoryKeyStore } from '../keys/memory-key-store.js';
+import type { Signer } from '../keys/signer.js';
 
 const issuer = 'https://as.example.com';
 

@@ -1,7 +1,7 @@
 import { MockAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { assertIssuer, discover, discoveryUrls, processMetadataResponse } from './discovery.js';
-import { ConfigurationError, DiscoveryError, InsecureEndpointError, NetworkError } from './errors.js';
+import { ConfigurationError, DiscoveryError, InsecureEndpointError, NetworkError } from '../errors.js';
 
 const issuer = 'https://as.example';
 const ok = (body: unknown) => ({ status: 200, headers: {}, body: typeof body === 'string' ? body : JSON.stringify(body) });
