@@ -34,6 +34,8 @@ const instances: Record<string, core.CountersignError> = {
   AuditSinkError: new core.AuditSinkError('closed'),
   TokenAudienceError: new core.TokenAudienceError('https://api.example', 'https://other.example'),
   DpopProofError: new core.DpopProofError('method'),
+  WorkloadTokenError: new core.WorkloadTokenError('unreadable'),
+  JwtBearerGrantError: new core.JwtBearerGrantError(new core.OAuthError('invalid_grant', undefined, 400)),
 };
 
 type ErrorClass = typeof core.CountersignError;

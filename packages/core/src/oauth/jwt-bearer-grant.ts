@@ -106,6 +106,7 @@ export function jwtBearerParameters(assertion: string, options: { scope?: string
 
 /** The workload-identity JWT could not be read (missing or unreadable file, not a JWT). */
 export class WorkloadTokenError extends CountersignError {
+  static override readonly code: string = 'ERR_WORKLOAD_TOKEN';
   override readonly code = 'ERR_WORKLOAD_TOKEN';
 }
 
@@ -120,6 +121,7 @@ export const terminalJwtBearerErrors: ReadonlySet<string> = new Set(['invalid_gr
  * @see https://www.rfc-editor.org/rfc/rfc7523#section-3.1
  */
 export class JwtBearerGrantError extends CountersignError {
+  static override readonly code: string = 'ERR_JWT_BEARER_GRANT';
   override readonly code = 'ERR_JWT_BEARER_GRANT';
   /** The `error` the authorization server answered, e.g. `invalid_grant`. */
   readonly error: string;

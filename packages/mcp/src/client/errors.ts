@@ -8,5 +8,6 @@ import { CountersignError } from '@countersign/core';
  * @see https://www.rfc-editor.org/rfc/rfc9728#section-3.3
  */
 export class McpAuthorizationError extends CountersignError {
+  static override readonly code: string = 'ERR_MCP_AUTHORIZATION';
   override readonly code = 'ERR_MCP_AUTHORIZATION';
 }

@@ -10,6 +10,7 @@ const statusOf: Record<RequestBodyProblem, number> = { malformed_request: 400, b
  * not parseable (400). The adapters answer it with `invalid_request` and never call the handler.
  */
 export class RequestBodyError extends CountersignError {
+  static override readonly code: string = 'ERR_REQUEST_BODY';
   override readonly code = 'ERR_REQUEST_BODY';
   /** Which problem. */
   readonly reason: RequestBodyProblem;
