@@ -264,6 +264,13 @@ class StableController implements DispatchController {
   get reason(): Error | null {
     return this.#reason ?? this.#target?.reason ?? null;
   }
+  /** undici 8's fetch reads the response headers (a redirect's `location`) from here when set. */
+  get rawHeaders(): DispatchController['rawHeaders'] {
+    return this.#target?.rawHeaders;
+  }
+  get rawTrailers(): DispatchController['rawTrailers'] {
+    return this.#target?.rawTrailers;
+  }
   abort(reason: Error): void {
     this.#aborted = true;
     this.#reason = reason;
