@@ -25,7 +25,7 @@ step "demo (unattended: approved in the devkit as alice)"
 pnpm demo --approve-as alice --port 0
 
 step "example: OpenAI tool calling (scripted model server, approved as alice)"
-pnpm exec tsx examples/openai-payout/main.ts --offline --approve-as alice
+pnpm exec tsx examples/openai-payout/main.ts --offline --approve-as alice --port 0
 
 step "example: LangChain agent (scripted model, LangGraph interrupt, approved as alice)"
 pnpm exec tsx examples/langchain-payout/main.ts --approve-as alice --port 0

@@ -14,7 +14,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 async function example(...flags: string[]): Promise<string> {
   const env = { ...process.env };
   delete env.OPENAI_API_KEY; // offline, whatever the machine has
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/openai-payout/main.ts', '--offline', ...flags], {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/openai-payout/main.ts', '--offline', '--port', '0', ...flags], {
     cwd: root,
     env,
     timeout: 110_000,
