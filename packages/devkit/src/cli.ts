@@ -12,24 +12,11 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { DEV_APPROVERS } from './approvals/approver-directory.js';
+import { DEV_STACK_FLAGS, devStackUsage } from './cli-flags.js';
 import { DevkitError } from './errors.js';
 import { startDevStack } from './stack.js';
 import type { AgentRegistration, DevStackOptions } from './types.js';
 
-const USAGE = `Usage: countersign-dev [options]
-
-Starts a local authorization server (OpenID CIBA, DPoP, private_key_jwt), its approval inbox and a
-demo treasury API, all on 127.0.0.1. Stop with Ctrl-C.
-
-Options:
-  --port <n>                    authorization server and inbox port (default 4000; 0 = any free port)
-  --tool-api-port <n>           demo treasury API port (default: --port + 1, so 4001; any free port when --port is 0)
-  --agents <file>               JSON file of agents to register: [{ "clientId", "jwks", "scopes" }]
-  --dual-control-threshold <n>  payouts above this amount need two approvers (default 1000)
-  --poll-interval <s>           CIBA poll interval in seconds (default 1)
-  --approval-ttl <s>            lifetime of an approval request in seconds (default 300)
-  -h, --help                    show this help
-`;
 
 function integer(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -56,21 +43,13 @@ async function readAgents(file: string): Promise<AgentRegistration[]> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const values = parseArgs({
     args: argv,
-    options: {
-      port: { type: 'string' },
-      'tool-api-port': { type: 'string' },
-      agents: { type: 'string' },
-      'dual-control-threshold': { type: 'string' },
-      'poll-interval': { type: 'string' },
-      'approval-ttl': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: Object.fromEntries(DEV_STACK_FLAGS.map((flag) => [flag.name, flag.short ? { type: flag.type, short: flag.short } : { type: flag.type }])),
     strict: true,
-  });
+  }).values as { help?: boolean } & Record<string, string | undefined>;
   if (values.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(devStackUsage());
     return 0;
   }
   const port = integer('port', values.port);
