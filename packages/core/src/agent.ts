@@ -100,7 +100,11 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
 
   function assertUsable(): void {
     if (closing) throw new AgentClosedError('the agent was closed');
-    if (client.revoked) throw new AgentRevokedError(`the authorization server no longer accepts client ${clientId}; the agent refuses further work`);
+    if (client.revoked) {
+      throw new AgentRevokedError(`the authorization server refused this client earlier: invalid_client (client_id ${clientId}); nothing more is sent to it`, {
+        error: 'invalid_client',
+      });
+    }
   }
 
   const tokens = createTokenCache({

@@ -6,6 +6,8 @@
  * @packageDocumentation
  */
 
+import { scrubServerParameters, scrubServerText } from './lib/scrub-server-text.js';
+
 /**
  * Holds the static `code` of every class in an error's chain, from its own class up to
  * {@link CountersignError}. A registry symbol, so it survives two installed copies of this package.
@@ -113,13 +115,20 @@ export class OAuthError extends CountersignError {
     error: string,
     errorDescription: string | undefined,
     status: number,
-    options?: CountersignErrorOptions & { parameters?: Record<string, unknown> },
+    options?: CountersignErrorOptions & {
+      parameters?: Record<string, unknown>;
+      /** What the request carried (assertion, proof, token): removed from whatever the server echoes. */
+      secrets?: readonly (string | undefined)[];
+    },
   ) {
-    super(`authorization server error ${error}${errorDescription ? `: ${errorDescription}` : ''} (HTTP ${status})`, options);
-    this.error = error;
-    this.errorDescription = errorDescription;
+    const secrets = options?.secrets ?? [];
+    const safeError = scrubServerText(error, secrets);
+    const safeDescription = errorDescription === undefined ? undefined : scrubServerText(errorDescription, secrets);
+    super(`authorization server error ${safeError}${safeDescription ? `: ${safeDescription}` : ''} (HTTP ${status})`, options);
+    this.error = safeError;
+    this.errorDescription = safeDescription;
     this.status = status;
-    this.parameters = Object.freeze({ ...options?.parameters });
+    this.parameters = Object.freeze(scrubServerParameters({ ...options?.parameters }, secrets));
   }
 }
 
@@ -180,14 +189,16 @@ export class ResourceChallengeError extends CountersignError {
   readonly status: number;
   /** Every parameter of the challenge, as parsed. */
   readonly parameters: Readonly<Record<string, string>>;
-  constructor(status: number, parameters: Record<string, string>) {
-    const error = parameters.error ?? 'unknown_challenge';
-    super(`resource refused the request: ${error}${parameters.error_description ? `: ${parameters.error_description}` : ''} (HTTP ${status})`);
+  /** `secrets`: what the request carried (access token, proof), removed from whatever the server echoes. */
+  constructor(status: number, parameters: Record<string, string>, secrets: readonly (string | undefined)[] = []) {
+    const safe = scrubServerParameters(parameters, secrets);
+    const error = safe.error ?? 'unknown_challenge';
+    super(`resource refused the request: ${error}${safe.error_description ? `: ${safe.error_description}` : ''} (HTTP ${status})`);
     this.error = error;
-    this.errorDescription = parameters.error_description;
-    this.scope = parameters.scope;
+    this.errorDescription = safe.error_description;
+    this.scope = safe.scope;
     this.status = status;
-    this.parameters = Object.freeze({ ...parameters });
+    this.parameters = Object.freeze(safe);
   }
 }
 
@@ -204,12 +215,25 @@ export class InsufficientUserAuthenticationError extends ResourceChallengeError 
 }
 
 /**
- * The authorization server no longer accepts this agent's identity (`invalid_client`): it was
- * disabled or deleted. Pending work stops and nothing is retried.
+ * The authorization server refused this agent's identity (`invalid_client`). What is known is the
+ * refusal, not its reason: the client may never have been registered, may have been disabled or
+ * deleted (a kill switch), or may sign its assertions with a key the server does not hold. Pending
+ * work stops and nothing is retried.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2 (invalid_client)
  */
 export class AgentRevokedError extends CountersignError {
   static override readonly code: string = 'ERR_AGENT_REVOKED';
   override readonly code = 'ERR_AGENT_REVOKED';
+  /** The authorization server's `error` (`invalid_client`), when the refusal came from one. */
+  readonly error: string | undefined;
+  /** Its `error_description`, scrubbed, when it sent one. */
+  readonly errorDescription: string | undefined;
+  constructor(message: string, options?: CountersignErrorOptions & { error?: string | undefined; errorDescription?: string | undefined }) {
+    super(message, options);
+    this.error = options?.error;
+    this.errorDescription = options?.errorDescription;
+  }
 }
 
 /** A key could not be generated, loaded, stored or used. */

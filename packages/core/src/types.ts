@@ -16,8 +16,8 @@ export interface AgentFetchInit extends Omit<RequestInit, 'body'> {
   body?: RequestInit['body'];
   /** RFC 8707 resource indicator of the routine token to use. */
   resource?: string | undefined;
-  /** Scope of the routine token to use. */
-  scope?: string | undefined;
+  /** Scope of the routine token to use: space-separated, or one value per item. */
+  scope?: string | readonly string[] | undefined;
   /** Use this token (for example an approved action token) instead of a routine one. */
   token?: AccessToken | undefined;
 }

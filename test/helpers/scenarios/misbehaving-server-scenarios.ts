@@ -151,7 +151,7 @@ export function misbehavingServerScenarios(): void {
     it.each([
       ['truncated JSON', `{"access_token":"${secretToken}","token_type":"DPoP"`],
       ['HTML', `<html>${secretToken}</html>`],
-      ['no expires_in', JSON.stringify({ access_token: secretToken, token_type: 'DPoP' })],
+      ['a string expires_in', JSON.stringify({ access_token: secretToken, token_type: 'DPoP', expires_in: '300' })],
       ['a negative expires_in', JSON.stringify({ access_token: secretToken, token_type: 'DPoP', expires_in: -5 })],
       ['authorization_details that are not objects', JSON.stringify({ access_token: secretToken, token_type: 'DPoP', expires_in: 5, authorization_details: ['x'] })],
     ])('a malformed token response (%s) gives a ResponseError', async (_, body) => {

@@ -102,7 +102,8 @@ describe('createDpopProver', { timeout: 20_000 }, () => {
     expect(htm('get')).toBe('GET'); // fetch upper-cases the six standard methods
     expect(htm('Post')).toBe('POST');
     expect(htm('PATCH')).toBe('PATCH');
-    expect(htm('patch')).toBe('patch'); // fetch sends other methods as given: HTTP methods are case-sensitive
+    expect(htm('patch')).toBe('PATCH'); // sent upper-cased too: Node's HTTP parser refuses a lower-case patch
+    expect(htm('propfind')).toBe('propfind'); // other methods as given: HTTP methods are case-sensitive
     expect(() => htm('GE T')).toThrow(DpopProofError);
     expect(() => htm('')).toThrow(DpopProofError);
     expect(() => htm(undefined as unknown as string)).toThrow(DpopProofError);

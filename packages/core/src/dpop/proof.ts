@@ -1,4 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
+import { canonicalMethod } from '../lib/http-method.js';
 import { createCompactJwsSigner } from '../jws.js';
 import { DpopProofError } from './dpop-proof-error.js';
 import { base64url } from '../lib/base64url.js';
@@ -10,7 +11,7 @@ import { jwkThumbprint } from '../keys/thumbprint.js';
 export interface DpopProofInput {
   /**
    * HTTP method of the request (`htm`), as it goes on the wire. The six methods fetch normalizes
-   * (`delete`, `get`, `head`, `options`, `post`, `put`) are upper-cased the same way; any other
+   * (`delete`, `get`, `head`, `options`, `post`, `put`) and `patch` are upper-cased; any other
    * method is used as given, since HTTP methods are case-sensitive.
    */
   method: string;
@@ -47,7 +48,6 @@ export interface DpopProverOptions {
   clock?: (() => number) | undefined;
 }
 
-const fetchNormalizedMethods = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
 const methodToken = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** `nonce = 1*NQCHAR`, NQCHAR = %x21 / %x23-5B / %x5D-7E (RFC 9449 section 8.1). */
 const nonceSyntax = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
@@ -153,8 +153,6 @@ function nonceJson(nonce: string): string {
 }
 
 function httpMethod(method: string): string {
-  if (fetchNormalizedMethods.has(method)) return method;
   if (typeof method !== 'string' || !methodToken.test(method)) throw new DpopProofError('method must be an HTTP method token');
-  const upper = method.toUpperCase();
-  return fetchNormalizedMethods.has(upper) ? upper : method;
+  return canonicalMethod(method);
 }

@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import { canonicalMethod } from '../lib/http-method.js';
 import type { DpopNonceCache } from '../dpop/nonce-cache.js';
 import type { PresignedProofs } from '../dpop/presigned-proofs.js';
 import { targetUri, type DpopProofInput, type DpopProver } from '../dpop/proof.js';
@@ -127,8 +128,8 @@ export function createAgentFetch(context: AgentFetchContext): (input: string | U
 
   async function send(url: URL, init: AgentFetchInit): Promise<Response> {
     const { resource, scope, token: explicitToken, body, headers: rawHeaders } = init;
-    // As given: fetch upper-cases only the six standard methods, and the prover mirrors that.
-    const method = init.method ?? 'GET';
+    // The standard methods upper-cased (`patch` too), for the request and the proof's htm alike.
+    const method = canonicalMethod(init.method ?? 'GET');
     const origin = url.origin;
     const target = { resource: resource ?? origin, scope, signal: init.signal ?? undefined };
     // Checked before a token is asked for or a body read: a token goes only to its resource's origin.
@@ -171,7 +172,7 @@ export function createAgentFetch(context: AgentFetchContext): (input: string | U
       const nonce = response.headers.get('dpop-nonce');
       rememberNonce(context, origin, nonce);
       if (response.status !== 401 && response.status !== 403) return response as unknown as Response;
-      const challenge = classifyChallenge(response.status, response.headers.get('www-authenticate'));
+      const challenge = classifyChallenge(response.status, response.headers.get('www-authenticate'), [token.accessToken, headers.dpop]);
       if (challenge.kind === 'none') return response as unknown as Response;
       // Whatever was signed ahead was made for what the server just refused.
       challenged = true;

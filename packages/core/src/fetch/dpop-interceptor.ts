@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import { canonicalMethod } from '../lib/http-method.js';
 import { ConfigurationError, CountersignError } from '../errors.js';
 import { isReplayableDispatchBody } from '../lib/replayable-body.js';
 import { headerValue, normalizeRequestHeaders } from '../lib/request-headers.js';
@@ -80,7 +81,9 @@ export function createDpopInterceptor(context: AgentFetchContext, target: TokenR
       }
       const query = options.path.search(/[?#]/);
       const url = origin + (query === -1 ? options.path : options.path.slice(0, query));
-      const exchange = new DpopExchange(context, dispatch, options, handler, origin, url, headers, {
+      const method = canonicalMethod(options.method);
+      const sent = method === options.method ? options : { ...options, method: method as Dispatcher.HttpMethod };
+      const exchange = new DpopExchange(context, dispatch, sent, handler, origin, url, headers, {
         resource: target.resource ?? origin,
         scope: target.scope,
       });
@@ -135,6 +138,9 @@ class DpopExchange implements DispatchHandler {
     );
   }
 
+  /** The proof last sent: scrubbed from whatever the resource echoes in a challenge. */
+  #proof: string | undefined;
+
   #send(token: AccessToken): void {
     if (this.#finished) return;
     if (this.#controller.aborted) return this.#fail(asError(this.#controller.reason));
@@ -152,6 +158,7 @@ class DpopExchange implements DispatchHandler {
       clockOffset: this.#signedWithOffset / 1000,
     });
     const go = (value: string) => {
+      this.#proof = value;
       const headers = [...this.headers, 'authorization', `DPoP ${token.accessToken}`, 'dpop', value];
       try {
         this.dispatch({ ...this.options, headers }, this);
@@ -187,7 +194,7 @@ class DpopExchange implements DispatchHandler {
     const nonce = headerValue(headers, 'dpop-nonce');
     rememberNonce(this.context, this.origin, nonce);
     if (statusCode === 401 || statusCode === 403) {
-      const challenge = classifyChallenge(statusCode, headerValue(headers, 'www-authenticate'));
+      const challenge = classifyChallenge(statusCode, headerValue(headers, 'www-authenticate'), [this.#token?.accessToken, this.#proof]);
       if (challenge.kind !== 'none') {
         // Whatever was signed ahead was made for what the server just refused.
         this.#challenged = true;

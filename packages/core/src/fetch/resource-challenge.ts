@@ -21,13 +21,18 @@ export type ChallengeOutcome =
  * Reads the `WWW-Authenticate` challenges of a 401 or 403 response. The DPoP challenge is preferred,
  * then Bearer (some resources answer scope problems with a Bearer challenge even to DPoP clients).
  * `insufficient_scope` and `insufficient_user_authentication` map to their own error classes.
+ * `secrets` (the access token and proof the request carried) are scrubbed from the parameters.
  *
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-9 (use_dpop_nonce at a resource server)
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
  * @see https://www.rfc-editor.org/rfc/rfc9470#section-3 (insufficient_user_authentication)
  */
-export function classifyChallenge(status: number, wwwAuthenticate: string | null | undefined): ChallengeOutcome {
+export function classifyChallenge(
+  status: number,
+  wwwAuthenticate: string | null | undefined,
+  secrets: readonly (string | undefined)[] = [],
+): ChallengeOutcome {
   if ((status !== 401 && status !== 403) || !wwwAuthenticate) return { kind: 'none' };
   const challenges = parseWwwAuthenticate(wwwAuthenticate).filter((challenge) => challenge.parameters.error !== undefined);
   const challenge = challenges.find((item) => item.scheme === 'dpop') ?? challenges.find((item) => item.scheme === 'bearer');
@@ -35,15 +40,15 @@ export function classifyChallenge(status: number, wwwAuthenticate: string | null
   const { parameters } = challenge;
   switch (parameters.error) {
     case 'use_dpop_nonce':
-      return { kind: 'use_dpop_nonce', error: new ResourceChallengeError(status, parameters) };
+      return { kind: 'use_dpop_nonce', error: new ResourceChallengeError(status, parameters, secrets) };
     case 'invalid_token':
-      return { kind: 'invalid_token', error: new ResourceChallengeError(status, parameters) };
+      return { kind: 'invalid_token', error: new ResourceChallengeError(status, parameters, secrets) };
     case 'insufficient_scope':
-      return { kind: 'refused', error: new InsufficientScopeError(status, parameters) };
+      return { kind: 'refused', error: new InsufficientScopeError(status, parameters, secrets) };
     case 'insufficient_user_authentication':
-      return { kind: 'refused', error: new InsufficientUserAuthenticationError(status, parameters) };
+      return { kind: 'refused', error: new InsufficientUserAuthenticationError(status, parameters, secrets) };
     default:
-      return { kind: 'refused', error: new ResourceChallengeError(status, parameters) };
+      return { kind: 'refused', error: new ResourceChallengeError(status, parameters, secrets) };
   }
 }
 

@@ -1,4 +1,5 @@
 import { pipeline, type Readable } from 'node:stream';
+import { canonicalMethod } from '../lib/http-method.js';
 import { constants as zlib, createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { Headers, request, Response, type Dispatcher } from 'undici';
 
@@ -7,7 +8,7 @@ import type { ReplayableBody } from '../lib/replayable-body.js';
 
 /** What {@link sendRequest} sends: a request `agentFetch` has already normalized. */
 export interface SendRequestInit {
-  /** HTTP method as given; the six methods fetch normalizes are upper-cased. */
+  /** HTTP method as given; the six methods fetch normalizes, and PATCH, are upper-cased. */
   method: string;
   /** Request headers with lower-case names (see `toHeaderRecord`); not modified. */
   headers: Readonly<Record<string, string>>;
@@ -20,8 +21,6 @@ export interface SendRequestInit {
   dispatcher?: Dispatcher | undefined;
 }
 
-/** Methods fetch upper-cases. @see https://fetch.spec.whatwg.org/#concept-method-normalize */
-const normalizedMethods = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
 /** Methods fetch refuses. @see https://fetch.spec.whatwg.org/#forbidden-method */
 const forbiddenMethods = new Set(['CONNECT', 'TRACE', 'TRACK']);
 /** @see https://fetch.spec.whatwg.org/#null-body-status */
@@ -96,7 +95,7 @@ function discard(stream: BodyReadable): void {
 function normalizeMethod(method: string): string {
   const upper = method.toUpperCase();
   if (forbiddenMethods.has(upper)) throw new TypeError(`'${method}' HTTP method is unsupported.`);
-  return normalizedMethods.has(upper) ? upper : method;
+  return canonicalMethod(method);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_TOKEN_LIFETIME_SECONDS } from './process-responses.js';
 import {
   AgentRevokedError,
   NetworkError,
@@ -124,7 +125,8 @@ describe('tokenRequest', () => {
   it.each([
     ['not JSON', `{"access_token":"${tokenBody.access_token}"`],
     ['an array', '[]'],
-    ['without expires_in', JSON.stringify({ access_token: tokenBody.access_token, token_type: 'DPoP' })],
+    ['with a negative expires_in', JSON.stringify({ access_token: tokenBody.access_token, token_type: 'DPoP', expires_in: -5 })],
+    ['with a string expires_in', JSON.stringify({ access_token: tokenBody.access_token, token_type: 'DPoP', expires_in: '300' })],
     ['without access_token', JSON.stringify({ token_type: 'DPoP', expires_in: 1 })],
   ])('gives a ResponseError for a body that is %s, never quoting it', async (_, body) => {
     server = createMockAuthorizationServer();
@@ -135,6 +137,15 @@ describe('tokenRequest', () => {
     expect(error.status).toBe(200);
     expect(error.message).not.toContain(tokenBody.access_token);
     expect(error.cause).toBeUndefined();
+  });
+
+  it('accepts a token response without expires_in (RFC 6749 §5.1 only recommends it) with the default lifetime', async () => {
+    server = createMockAuthorizationServer();
+    server.enqueue('/token', { status: 200, body: { access_token: tokenBody.access_token, token_type: 'DPoP' } });
+    const { client } = createClientFor(server);
+    const token = await client.tokenRequest('client_credentials', {});
+    expect(token.expires_in).toBe(DEFAULT_TOKEN_LIFETIME_SECONDS);
+    expect(DEFAULT_TOKEN_LIFETIME_SECONDS).toBe(300);
   });
 
   it('retries 5xx with backoff and a fresh assertion and proof each time', async () => {

@@ -63,7 +63,8 @@ interface CallSpec<T> {
   what: string;
   dpop: boolean;
   idempotent: boolean;
-  process: (response: ExchangeResponse) => T;
+  /** `secrets`: what the request carried, scrubbed from whatever the server echoes in an error. */
+  process: (response: ExchangeResponse, secrets: readonly (string | undefined)[]) => T;
 }
 
 
@@ -93,9 +94,12 @@ export function createAuthorizationServerClient(options: AuthorizationServerClie
   let revokedBy: OAuthError | undefined;
 
   const revokedError = (cause: OAuthError) =>
-    new AgentRevokedError(`the authorization server no longer accepts client ${clientId} (invalid_client); it refuses further work`, {
-      cause,
-    });
+    new AgentRevokedError(
+      `the authorization server refused this client: ${cause.error} (client_id ${clientId}${cause.errorDescription ? `; it said: ${cause.errorDescription}` : ''}). ` +
+        'Likely causes: the client is not registered, was disabled or deleted, or the key signing its assertions is not one of its registered keys. ' +
+        'Nothing more is sent to this server for this agent.',
+      { cause, error: cause.error, errorDescription: cause.errorDescription },
+    );
 
   async function getMetadata(requestOptions?: RequestOptions): Promise<AuthorizationServerMetadata> {
     if (metadata) return metadata;
@@ -116,6 +120,8 @@ export function createAuthorizationServerClient(options: AuthorizationServerClie
     let clockCorrected = false;
     for (;;) {
       let signedWithOffset = clock.offsetMs;
+      // Every attempt's assertion and proof, and the parameters (a token to revoke, an auth_req_id).
+      const sent: (string | undefined)[] = Object.values(parameters);
       const response = await exchange(
         async () => {
           signedWithOffset = clock.offsetMs;
@@ -126,9 +132,11 @@ export function createAuthorizationServerClient(options: AuthorizationServerClie
           };
           if (spec.dpop) headers.dpop = await dpop.proof({ method: 'POST', url, nonce: nonces.get(url.origin), now });
           const form = new URLSearchParams(parameters);
+          const assertion = await assertions.create({ audience, now });
+          sent.push(headers.dpop, assertion);
           form.set('client_id', clientId);
           form.set('client_assertion_type', clientAssertionType);
-          form.set('client_assertion', await assertions.create({ audience, now }));
+          form.set('client_assertion', assertion);
           return { method: 'POST', url, headers, body: form.toString() };
         },
         {
@@ -146,7 +154,7 @@ export function createAuthorizationServerClient(options: AuthorizationServerClie
         },
       );
       try {
-        return spec.process(response);
+        return spec.process(response, sent);
       } catch (error) {
         if (!(error instanceof OAuthError)) throw error;
         const skew = clock.skewFrom(response.headers.date, signedWithOffset);

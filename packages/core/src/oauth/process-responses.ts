@@ -4,6 +4,18 @@ import type { AuthorizationDetail } from './types.js';
 import type { BackchannelAuthenticationResponse, TokenResponse } from './types.js';
 
 /**
+ * Lifetime assumed for an access token whose response has no `expires_in` (RFC 6749 §5.1 only
+ * RECOMMENDS it): 5 minutes. Such a token is refreshed ahead of that time like any other, and at
+ * once when a resource answers `invalid_token`.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
+ */
+export const DEFAULT_TOKEN_LIFETIME_SECONDS = 300;
+
+/** What a request carried that must never come back in an error: the assertion, the proof, a token. */
+export type SentSecrets = readonly (string | undefined)[];
+
+/**
  * Parses a JSON object body. Never passes on the parser's message: it quotes the body, which may
  * hold a token.
  *
@@ -25,11 +37,12 @@ export function parseJsonObject(response: ExchangeResponse, what: string): Recor
 /**
  * Turns an error response into an {@link OAuthError} when its body is an OAuth error object, or a
  * {@link ResponseError} naming the status otherwise. Members other than `error` and
- * `error_description` are kept in `parameters`.
+ * `error_description` are kept in `parameters`. Whatever the server sends back is scrubbed of the
+ * request's `secrets` and of anything that looks like a token or key before it reaches the error.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */
-export function processErrorResponse(response: ExchangeResponse, what: string): OAuthError | ResponseError {
+export function processErrorResponse(response: ExchangeResponse, what: string, secrets: SentSecrets = []): OAuthError | ResponseError {
   let body: Record<string, unknown> | undefined;
   try {
     body = parseJsonObject(response, what);
@@ -40,13 +53,14 @@ export function processErrorResponse(response: ExchangeResponse, what: string): 
     return new ResponseError(`the ${what} answered HTTP ${response.status} without an OAuth error`, response.status);
   }
   const { error, error_description: description, ...parameters } = body;
-  return new OAuthError(error as string, typeof description === 'string' ? description : undefined, response.status, { parameters });
+  return new OAuthError(error as string, typeof description === 'string' ? description : undefined, response.status, { parameters, secrets });
 }
 
 /**
  * Validates a token endpoint response: HTTP 200, a JSON object with a non-empty `access_token`,
- * `token_type` DPoP (compared case-insensitively), a positive `expires_in`, and when present a
- * string `scope` and an array of objects with a string `type` as `authorization_details`.
+ * `token_type` DPoP (compared case-insensitively), a positive `expires_in` (when absent,
+ * {@link DEFAULT_TOKEN_LIFETIME_SECONDS}), and when present a string `scope` and an array of objects
+ * with a string `type` as `authorization_details`.
  *
  * @example
  * ```ts
@@ -60,9 +74,9 @@ export function processErrorResponse(response: ExchangeResponse, what: string): 
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-5
  * @see https://www.rfc-editor.org/rfc/rfc9396#section-7
  */
-export function processTokenResponse(response: ExchangeResponse): TokenResponse {
+export function processTokenResponse(response: ExchangeResponse, secrets: SentSecrets = []): TokenResponse {
   const what = 'token endpoint';
-  if (response.status !== 200) throw processErrorResponse(response, what);
+  if (response.status !== 200) throw processErrorResponse(response, what, secrets);
   const body = parseJsonObject(response, what);
   if (typeof body.access_token !== 'string' || body.access_token.length === 0) {
     throw new ResponseError('the token endpoint response has no access_token', response.status);
@@ -71,12 +85,15 @@ export function processTokenResponse(response: ExchangeResponse): TokenResponse 
     throw new ResponseError('the token endpoint response has no token_type', response.status);
   }
   if (body.token_type.toLowerCase() !== 'dpop') {
+    const tokenType = /^[A-Za-z][A-Za-z0-9_-]{0,19}$/.test(body.token_type) ? body.token_type : 'unrecognized';
     throw new TokenTypeDowngradeError(
-      `the token endpoint issued a ${JSON.stringify(body.token_type.slice(0, 20))} token instead of a DPoP-bound one; it is not used`,
+      `the token endpoint issued a ${JSON.stringify(tokenType)} token instead of a DPoP-bound one; it is not used`,
       response.status,
     );
   }
-  if (typeof body.expires_in !== 'number' || !Number.isFinite(body.expires_in) || body.expires_in <= 0) {
+  if (body.expires_in === undefined || body.expires_in === null) {
+    body.expires_in = DEFAULT_TOKEN_LIFETIME_SECONDS;
+  } else if (typeof body.expires_in !== 'number' || !Number.isFinite(body.expires_in) || body.expires_in <= 0) {
     throw new ResponseError('the token endpoint response has no valid expires_in', response.status);
   }
   if (body.scope !== undefined && typeof body.scope !== 'string') {
@@ -96,9 +113,9 @@ export function processTokenResponse(response: ExchangeResponse): TokenResponse 
  * @throws {ResponseError} anything malformed or incomplete
  * @see https://openid.net/specs/openid-client-initiated-backchannel-authentication-core-1_0.html#rfc.section.7.3
  */
-export function processBackchannelAuthenticationResponse(response: ExchangeResponse): BackchannelAuthenticationResponse {
+export function processBackchannelAuthenticationResponse(response: ExchangeResponse, secrets: SentSecrets = []): BackchannelAuthenticationResponse {
   const what = 'backchannel authentication endpoint';
-  if (response.status !== 200) throw processErrorResponse(response, what);
+  if (response.status !== 200) throw processErrorResponse(response, what, secrets);
   const body = parseJsonObject(response, what);
   if (typeof body.auth_req_id !== 'string' || body.auth_req_id.length === 0) {
     throw new ResponseError('the backchannel authentication response has no auth_req_id', response.status);
@@ -119,8 +136,8 @@ export function processBackchannelAuthenticationResponse(response: ExchangeRespo
  * @throws {ResponseError} any other status
  * @see https://www.rfc-editor.org/rfc/rfc7009#section-2.2
  */
-export function processRevocationResponse(response: ExchangeResponse): void {
-  if (response.status !== 200) throw processErrorResponse(response, 'revocation endpoint');
+export function processRevocationResponse(response: ExchangeResponse, secrets: SentSecrets = []): void {
+  if (response.status !== 200) throw processErrorResponse(response, 'revocation endpoint', secrets);
 }
 
 function isAuthorizationDetails(value: unknown): value is AuthorizationDetail[] {

@@ -1,4 +1,5 @@
 import { AgentClosedError } from '../errors.js';
+import { scopeValues } from '../lib/scope-values.js';
 import { abortable } from '../lib/abortable.js';
 import type { AccessToken, TokenRequestOptions } from './types.js';
 
@@ -60,9 +61,9 @@ interface Entry {
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.3
  */
-export function normalizeScope(scope: string | undefined): string | undefined {
+export function normalizeScope(scope: string | readonly string[] | undefined): string | undefined {
   if (scope === undefined) return undefined;
-  const values = [...new Set(scope.split(/[ \t\r\n]+/).filter(Boolean))].sort();
+  const values = [...new Set(scopeValues(scope))].sort();
   return values.length === 0 ? undefined : values.join(' ');
 }
 
@@ -87,8 +88,8 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
   const lifetime = new AbortController();
   let closed = false;
 
-  const normalized = (scope: string | undefined): string | undefined => {
-    if (scope === undefined) return undefined;
+  const normalized = (scope: string | readonly string[] | undefined): string | undefined => {
+    if (typeof scope !== 'string') return normalizeScope(scope);
     let value = scopes.get(scope);
     if (value === undefined && !scopes.has(scope)) {
       value = normalizeScope(scope);

@@ -24,8 +24,8 @@ export interface AccessToken {
 export interface TokenRequestOptions {
   /** RFC 8707 resource indicator: the API the token is for. */
   resource?: string | undefined;
-  /** Space-separated scope. */
-  scope?: string | undefined;
+  /** Scope: space-separated (`'a b'`) or one value per item (`['a', 'b']`). */
+  scope?: string | readonly string[] | undefined;
   /** Aborts the request (and waiting for a shared refresh). */
   signal?: AbortSignal | undefined;
 }

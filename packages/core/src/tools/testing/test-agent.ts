@@ -1,4 +1,5 @@
 import { createAuditor } from '../../audit/auditor.js';
+import { normalizeScope } from '../../tokens/token-cache.js';
 import { memoryApprovalStore } from '../memory-approval-store.js';
 import { requestApproval, resumeApproval } from '../../approvals/request-approval.js';
 import { createApprovalHarness, type ApprovalHarness } from '../../approvals/testing/approval-harness.js';
@@ -57,10 +58,10 @@ export function createTestAgent(
     publicJwks: async () => ({ keys: [] }),
     getToken: async (request) => {
       request?.signal?.throwIfAborted();
-      return routine(request?.resource, request?.scope);
+      return routine(request?.resource, normalizeScope(request?.scope));
     },
     async fetch(url: string | URL, init: AgentFetchInit = {}) {
-      const token = init.token ?? routine(init.resource, init.scope);
+      const token = init.token ?? routine(init.resource, normalizeScope(init.scope));
       const request: SentRequest = {
         url: String(url),
         method: init.method ?? 'GET',
