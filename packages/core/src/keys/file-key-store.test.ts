@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, readdir, readFile, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compactVerify, importJWK } from 'jose';
@@ -128,6 +128,61 @@ describe('fileKeyStore: permissions (POSIX modes)', () => {
     await fileKeyStore(directory).load();
     await chmod(join(directory, 'keys.json'), 0o666);
     await expect(fileKeyStore(directory).load()).rejects.toBeInstanceOf(KeyPermissionError);
+  });
+});
+
+describe('fileKeyStore: owners and links', () => {
+  const runningAsRoot = process.getuid?.() === 0;
+
+  it('refuses a key directory, key file or manifest another user owns, with the chown that fixes it', async () => {
+    const signer = await fileKeyStore(directory).load();
+    const keyPath = join(directory, `${signer.kid}.pem`);
+    const manifest = join(directory, 'keys.json');
+    const current = process.getuid!();
+    // Without root a file cannot be given away; as root, hand each one to uid 12345 in turn.
+    const foreign = runningAsRoot ? 12345 : current;
+    for (const path of [directory, keyPath, manifest]) {
+      await chown(path, foreign, foreign);
+      const outcome = await fileKeyStore(directory).load().then(
+        () => 'loaded',
+        (error: Error) => error,
+      );
+      if (runningAsRoot) {
+        expect(outcome).toBeInstanceOf(KeyPermissionError);
+        expect((outcome as Error).message).toContain(`${path} belongs to uid 12345, not to the user running this process (uid 0)`);
+        expect((outcome as Error).message).toContain(`chown 0 ${path}`);
+      } else {
+        expect(outcome).toBe('loaded');
+      }
+      await chown(path, current, current);
+    }
+    expect((await fileKeyStore(directory).load()).kid).toBe(signer.kid);
+  });
+
+  it('refuses a key file that is a symbolic link (even to a good key), naming the fix', async () => {
+    const signer = await fileKeyStore(directory).load();
+    const keyPath = join(directory, `${signer.kid}.pem`);
+    const elsewhere = join(root, 'elsewhere.pem');
+    await rename(keyPath, elsewhere);
+    await symlink(elsewhere, keyPath);
+    const error = await failure(fileKeyStore(directory).load());
+    expect(error).toBeInstanceOf(KeyPermissionError);
+    expect(error.message).toContain(`${keyPath} is a symbolic link, which is never followed`);
+    expect(error.message).toContain(`chmod 600 ${keyPath}`);
+    await rm(keyPath);
+    await rename(elsewhere, keyPath);
+    expect((await fileKeyStore(directory).load()).kid).toBe(signer.kid);
+  });
+
+  it('refuses a manifest that is a symbolic link', async () => {
+    await fileKeyStore(directory).load();
+    const manifest = join(directory, 'keys.json');
+    const elsewhere = join(root, 'keys.json');
+    await rename(manifest, elsewhere);
+    await symlink(elsewhere, manifest);
+    const error = await failure(fileKeyStore(directory).load());
+    expect(error).toBeInstanceOf(KeyPermissionError);
+    expect(error.message).toMatch(/keys\.json is a symbolic link/);
   });
 });
 

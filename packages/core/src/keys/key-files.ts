@@ -1,4 +1,5 @@
-import { mkdir, open, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyError, KeyPermissionError } from '../errors.js';
@@ -7,12 +8,33 @@ import { writePrivateFileAtomically as writeFileAtomically } from '../lib/atomic
 /**
  * File-system helpers of the file key store: a private directory, private files written
  * atomically, reads that refuse loose permissions, and a cross-process lock for changes.
- * POSIX permission bits mean nothing on Windows, so the mode checks are skipped there.
+ * POSIX permission bits and owners mean nothing on Windows, so those checks are skipped there.
+ *
+ * A directory or file must belong to the user running the process (or to root, who can replace
+ * anything anyway): another owner could swap the keys. Key files are opened with `O_NOFOLLOW`, so a
+ * symlink is refused rather than followed.
  */
 
 const checksModes = process.platform !== 'win32';
+/** 0 when the platform has no O_NOFOLLOW (then a symlink is caught by an lstat before opening). */
+const noFollow = constants.O_NOFOLLOW ?? 0;
 
-/** Makes `directory` (mode 0700) if needed; refuses one that group or others may write to. */
+/** The process's uid, or undefined where there is none (Windows). */
+function currentUid(): number | undefined {
+  return checksModes ? process.getuid?.() : undefined;
+}
+
+/** Refuses `path` when it belongs to neither the current user nor root. */
+function assertOwned(path: string, what: string, uid: number): void {
+  const current = currentUid();
+  if (current === undefined || uid === current || uid === 0) return;
+  throw new KeyPermissionError(
+    `${what} ${path} belongs to uid ${uid}, not to the user running this process (uid ${current}); another user could replace its keys: ` +
+      `take it over with: chown ${current} ${path} (or run the agent as uid ${uid}; in a container, match the volume's owner with --user)`,
+  );
+}
+
+/** Makes `directory` (mode 0700) if needed; refuses one that group or others may write to, or another user owns. */
 export async function ensurePrivateDirectory(directory: string): Promise<void> {
   try {
     await mkdir(directory, { recursive: true, mode: 0o700 });
@@ -21,6 +43,7 @@ export async function ensurePrivateDirectory(directory: string): Promise<void> {
   }
   const stats = await stat(directory);
   if (!stats.isDirectory()) throw new KeyError(`${directory} is not a directory`);
+  assertOwned(directory, 'key directory', stats.uid);
   if (checksModes && (stats.mode & 0o022) !== 0) {
     throw new KeyPermissionError(
       `key directory ${directory} is writable by group or others (mode ${octal(stats.mode)}): restrict it with: chmod 700 ${directory}`,
@@ -29,9 +52,10 @@ export async function ensurePrivateDirectory(directory: string): Promise<void> {
 }
 
 /**
- * Reads a private key file, refusing it when group or others have any access to it (the mode is
- * read from the opened file, so a swap between check and read changes nothing). Resolves to
- * `undefined` when the file does not exist.
+ * Reads a private key file, refusing it when group or others have any access to it, when another
+ * user owns it, or when it is a symbolic link (opened with `O_NOFOLLOW`; mode and owner are read
+ * from the opened file, so a swap between check and read changes nothing). Resolves to `undefined`
+ * when the file does not exist.
  */
 export async function readPrivateFile(path: string): Promise<Buffer | undefined> {
   return readChecked(path, 0o077, (mode) =>
@@ -47,16 +71,26 @@ export async function readProtectedFile(path: string): Promise<Buffer | undefine
 }
 
 async function readChecked(path: string, forbidden: number, refuse: (mode: number) => KeyPermissionError): Promise<Buffer | undefined> {
+  const symlink = () =>
+    new KeyPermissionError(`key store file ${path} is a symbolic link, which is never followed: put the file itself there (cp --remove-destination "$(readlink -f ${path})" ${path}; chmod 600 ${path})`);
+  if (noFollow === 0) {
+    const link = await lstat(path).catch(() => undefined);
+    if (link?.isSymbolicLink()) throw symlink();
+  }
   let handle;
   try {
-    handle = await open(path, 'r');
+    handle = await open(path, constants.O_RDONLY | noFollow);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    // O_NOFOLLOW on a symlink: ELOOP on Linux and macOS (EMLINK on FreeBSD).
+    if (code === 'ELOOP' || code === 'EMLINK') throw symlink();
     throw new KeyError(`cannot open ${path}`, { cause: error });
   }
   try {
     const stats = await handle.stat();
     if (!stats.isFile()) throw new KeyError(`${path} is not a regular file`);
+    if (checksModes) assertOwned(path, 'key store file', stats.uid);
     if (checksModes && (stats.mode & forbidden) !== 0) throw refuse(stats.mode);
     return await handle.readFile();
   } finally {
