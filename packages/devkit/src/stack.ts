@@ -63,6 +63,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     authorizationServer = await createAuthorizationServer({
       issuer,
       resource: { url: toolApi.url, scopes: TREASURY_SCOPES },
+      moreResources: settings.resources,
       lifetimes: { accessToken: settings.accessTokenTtl, actionToken: settings.actionTokenTtl, approval: settings.approvalTtl },
       dualControlThreshold: settings.dualControlThreshold,
       pollInterval: settings.pollInterval,
@@ -123,6 +124,7 @@ interface StackSettings {
   approvalTtl: number;
   dualControlThreshold: number;
   pollInterval: number;
+  resources: Array<{ url: string; scopes: readonly string[] }>;
 }
 
 function checkOptions(options: DevStackOptions): StackSettings {
@@ -141,6 +143,13 @@ function checkOptions(options: DevStackOptions): StackSettings {
     throw new DevkitError('invalid_request', 'dualControlThreshold must be a non-negative number');
   }
   if (options.agents !== undefined && !Array.isArray(options.agents)) throw new DevkitError('invalid_request', 'agents must be an array');
+  const resources = options.resources ?? [];
+  for (const resource of Array.isArray(resources) ? resources : [undefined]) {
+    const url = typeof resource?.url === 'string' ? URL.parse(resource.url) : null;
+    if (url === null || url.search !== '' || url.hash !== '' || !Array.isArray(resource?.scopes) || !resource.scopes.every((scope) => typeof scope === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope))) {
+      throw new DevkitError('invalid_request', 'resources must be a list of { url (absolute, no query or fragment), scopes (scope tokens) }');
+    }
+  }
   return {
     port: port('port', options.port, 4000),
     toolApiPort: port('toolApiPort', options.toolApiPort, 4001),
@@ -149,6 +158,7 @@ function checkOptions(options: DevStackOptions): StackSettings {
     approvalTtl: seconds('approvalTtl', options.approvalTtl, 300, 3600),
     dualControlThreshold: threshold,
     pollInterval: seconds('pollInterval', options.pollInterval, 1, 60),
+    resources,
   };
 }
 

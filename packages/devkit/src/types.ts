@@ -32,6 +32,12 @@ export interface DevStackOptions {
   pollInterval?: number;
   /** Agents to register at start. */
   agents?: AgentRegistration[];
+  /**
+   * Further APIs the authorization server issues tokens for, besides the demo treasury: your own API
+   * protected with `@countersign/server` (its resource identifier, e.g. `http://127.0.0.1:5000`, and
+   * the scopes it serves). Agents may then be registered with those scopes.
+   */
+  resources?: Array<{ url: string; scopes: readonly string[] }>;
 }
 
 /** A running dev stack. */

@@ -19,6 +19,8 @@ export interface AuthorizationServerOptions {
   issuer: string;
   /** The resource server tokens are issued for (the demo tool API). */
   resource: ResourceServerDefinition;
+  /** Further resource servers it issues tokens for. */
+  moreResources?: readonly ResourceServerDefinition[] | undefined;
   lifetimes: Lifetimes;
   /** Payouts above this amount need two approvers. */
   dualControlThreshold: number;
@@ -67,7 +69,7 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
   });
   const agents = createAgentClients({
     storage,
-    knownScopes: new Set(options.resource.scopes),
+    knownScopes: new Set([options.resource, ...(options.moreResources ?? [])].flatMap((definition) => definition.scopes)),
     validateMetadata: (metadata) => {
       new provider.Client(metadata);
     },
@@ -83,6 +85,7 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
       cookieKeys: [randomBytes(32).toString('base64url')],
       dpopNonceSecret: randomBytes(32),
       resource: options.resource,
+      moreResources: options.moreResources,
       lifetimes: options.lifetimes,
       storage,
       agents,

@@ -33,6 +33,8 @@ export interface ProviderConfigurationOptions {
   /** Secret of the stateless DPoP nonces (32 bytes). */
   dpopNonceSecret: Buffer;
   resource: ResourceServerDefinition;
+  /** Further resource servers it issues tokens for (APIs protected with `@countersign/server`). */
+  moreResources?: readonly ResourceServerDefinition[] | undefined;
   lifetimes: Lifetimes;
   storage: MemoryStorage;
   agents: AgentClients;
@@ -76,7 +78,10 @@ export function canonicalResource(indicator: string): string | undefined {
 export function providerConfiguration(options: ProviderConfigurationOptions): Record<string, unknown> {
   const { lifetimes, resource } = options;
   const audience = canonicalResource(resource.url)!;
-  const resourceScopes = new Set(resource.scopes);
+  // Scopes served, by audience: the demo tool API first, then any other API the stack serves.
+  const scopesByAudience = new Map<string, ReadonlySet<string>>(
+    [resource, ...(options.moreResources ?? [])].map((definition) => [canonicalResource(definition.url)!, new Set(definition.scopes)]),
+  );
   const adapters = new Map<string, ReturnType<MemoryStorage['adapterFor']>>();
 
   return {
@@ -163,15 +168,17 @@ export function providerConfiguration(options: ProviderConfigurationOptions): Re
         defaultResource: async (_ctx: KoaContext, _client: unknown, oneOf?: string[]) => oneOf ?? audience,
         useGrantedResource: async () => true,
         getResourceServerInfo: async (ctx: KoaContext, indicator: string, client: { clientId: string }) => {
-          if (canonicalResource(indicator) !== audience) {
-            throw new errors.InvalidTarget(`this authorization server issues tokens for ${audience} only`);
+          const target = canonicalResource(indicator);
+          const resourceScopes = target === undefined ? undefined : scopesByAudience.get(target);
+          if (resourceScopes === undefined) {
+            throw new errors.InvalidTarget(`this authorization server issues tokens for ${[...scopesByAudience.keys()].join(', ')} only`);
           }
           const granted = [...(options.agents.scopesOf(client.clientId) ?? [])].filter((scope) => resourceScopes.has(scope));
           refuseUngrantedScopes(ctx, new Set(granted));
           const isAction = ctx.oidc.route === 'backchannel_authentication' || ctx.oidc.params.grant_type === CIBA_GRANT_TYPE;
           return {
             scope: granted.join(' '),
-            audience,
+            audience: target,
             accessTokenFormat: 'jwt',
             accessTokenTTL: isAction ? lifetimes.actionToken : lifetimes.accessToken,
             jwt: { sign: { alg: 'ES256' } },
