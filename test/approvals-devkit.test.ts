@@ -30,7 +30,7 @@ afterAll(async () => {
 function payoutRequest(amount: number, loginHint = 'alice') {
   const args = { accountId: 'acc_operating', recipient: `Vendor ${++sequence}`, amount, currency: 'EUR' };
   const authorizationDetails: AuthorizationDetail[] = [
-    { type: 'agent_action', tool: 'create_payout', args_sha256: canonicalSha256(args), amount, currency: 'EUR', recipient: args.recipient },
+    { type: 'agent_action', tool: 'create_payout', args, args_sha256: canonicalSha256(args), amount, currency: 'EUR', recipient: args.recipient },
   ];
   const bindingMessage = `Pay ${amount} EUR to ${args.recipient}`;
   return { args, request: { loginHint, bindingMessage, authorizationDetails, scope: 'payouts:write', resource: stack.toolApiUrl } };

@@ -130,7 +130,7 @@ describe('guarded tools on the devkit stack', () => {
     expect(done).toMatchObject({ status: 'done', approvalId: pending.approvalId, approvers: [{ subject: 'alice' }], result: { approvers: [{ sub: 'alice' }] } });
     expect(executions).toHaveLength(1);
     expect(executions[0]!.token.authorizationDetails).toEqual([
-      { type: 'agent_action', tool: 'create_payout', args_sha256: canonicalSha256(args), amount: 250, currency: 'EUR', recipient: args.recipient },
+      { type: 'agent_action', tool: 'create_payout', args, args_sha256: canonicalSha256(args), amount: 250, currency: 'EUR', recipient: args.recipient },
     ]);
     expect(await balance()).toBe(before - 250);
 

@@ -67,7 +67,9 @@ export type { AuthenticationChallenge } from './lib/www-authenticate.js';
 export { memoryApprovalStore } from './tools/memory-approval-store.js';
 export { fileApprovalStore } from './tools/file-approval-store.js';
 export { MalformedApprovalError, ApprovalTokenUnavailableError } from './approvals/errors.js';
-export { validateBindingMessage, MAX_BINDING_MESSAGE_LENGTH } from './approvals/binding-message.js';
+export { validateBindingMessage, validateDisplayedText, MAX_BINDING_MESSAGE_LENGTH } from './approvals/binding-message.js';
+export { findInvisibleCharacter, codePointLabel, INVISIBLE_CHARACTER } from './lib/invisible-characters.js';
+export type { InvisibleCharacter } from './lib/invisible-characters.js';
 export type {
   ApprovalRequest,
   ApprovalStatus,
@@ -81,7 +83,7 @@ export type { ApprovalStore, StoredToolCall } from './tools/tool-call-ledger.js'
 // Tool guard
 export { guardTool } from './tools/guard-tool.js';
 export { ToolExecutionError, ToolCallInProgressError, ToolOutcomeUnknownError, StoredToolError } from './tools/errors.js';
-export { AGENT_ACTION_TYPE, argumentsSha256, actionAuthorizationDetails } from './tools/action-binding.js';
+export { AGENT_ACTION_TYPE, MAX_ACTION_ARGUMENTS_BYTES, argumentsSha256, actionAuthorizationDetails } from './tools/action-binding.js';
 export type {
   RiskTier,
   ApprovalPolicy,

@@ -161,7 +161,7 @@ describe('irreversible tools: invoke', () => {
     const request = server.find();
     expect(request.parameters).toMatchObject({ login_hint: 'alice', binding_message: 'Pay 250 EUR to ACME GmbH', scope: 'openid payouts:write', resource: TREASURY });
     expect(JSON.parse(request.parameters.authorization_details!)).toEqual([
-      { type: 'agent_action', tool: 'create_payout', args_sha256: argsSha256, amount: 250, currency: 'EUR' },
+      { type: 'agent_action', tool: 'create_payout', args: { accountId: 'acc_ops', recipient: 'ACME GmbH', amount: 250, currency: 'EUR' }, args_sha256: argsSha256, amount: 250, currency: 'EUR' },
     ]);
     expect(executions).toHaveLength(0);
     expect(sent).toHaveLength(0);

@@ -24,7 +24,7 @@ function harness(options: { failOutcome?: boolean } = {}) {
   });
   const add = (overrides: Partial<NewApproval> & { amount?: number; tool?: string } = {}) => {
     const { amount = 500, tool = 'create_payout', ...rest } = overrides;
-    const action = { type: 'agent_action' as const, tool, args_sha256: hash, amount, currency: 'EUR' };
+    const action = { type: 'agent_action' as const, tool, args: { amount, currency: 'EUR' }, args_sha256: hash, amount, currency: 'EUR' };
     return registry.add({
       authReqId: `req-${Math.random()}`,
       clientId: 'payout-agent',

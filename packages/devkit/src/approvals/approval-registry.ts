@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DevkitError } from '../errors.js';
 import type { AgentActionDetail } from '../authorization-server/agent-action-details.js';
 import { findApprover, listApprovers, DEV_APPROVERS } from './approver-directory.js';
+import { hiddenCharacterIn } from './displayed-text.js';
 import { refusalToApprove, refusalToDecide, type ActionPolicy } from './dual-control-policy.js';
 import type { ApprovalView, DevApprovals, DevApprover } from './types.js';
 
@@ -263,7 +264,7 @@ export function createApprovalRegistry(options: ApprovalRegistryOptions): Approv
 }
 
 function isPlainReason(reason: unknown): reason is string {
-  return typeof reason === 'string' && [...reason].length <= MAX_REASON_LENGTH && !/[\p{Cc}\u202A-\u202E\u2066-\u2069]/u.test(reason);
+  return typeof reason === 'string' && [...reason].length <= MAX_REASON_LENGTH && hiddenCharacterIn(reason) === undefined;
 }
 
 /** What the inbox and the JSON API show of a record: no `auth_req_id`, no token. */
@@ -271,7 +272,7 @@ function view(record: ApprovalRecord): ApprovalView {
   const summary: Record<string, unknown> = {};
   if (record.action !== undefined) {
     for (const [member, value] of Object.entries(record.action)) {
-      if (member !== 'type' && member !== 'tool' && member !== 'args_sha256') summary[member] = value;
+      if (member !== 'type' && member !== 'tool' && member !== 'args' && member !== 'args_sha256') summary[member] = value;
     }
   }
   return {
@@ -283,6 +284,7 @@ function view(record: ApprovalRecord): ApprovalView {
     scope: record.scope,
     authorizationDetails: structuredClone(record.authorizationDetails),
     tool: record.action?.tool,
+    args: structuredClone(record.action?.args),
     argsSha256: record.action?.args_sha256,
     summary: structuredClone(summary),
     requiredApprovals: record.policy.requiredApprovals,

@@ -10,36 +10,36 @@ const carol = findApprover('carol')!;
 
 describe('actionPolicy', () => {
   it('asks one treasury approver for a payout at or below the threshold', () => {
-    expect(actionPolicy({ type: 'agent_action', tool: 'create_payout', args_sha256: hash, amount: 1000 }, options)).toEqual({
+    expect(actionPolicy({ type: 'agent_action', tool: 'create_payout', args: {}, args_sha256: hash, amount: 1000 }, options)).toEqual({
       requiredApprovals: 1,
       everyApproverRole: 'treasury',
     });
   });
 
   it('asks two for a payout above the threshold, or whose amount is not stated', () => {
-    expect(actionPolicy({ type: 'agent_action', tool: 'create_payout', args_sha256: hash, amount: 1000.01 }, options).requiredApprovals).toBe(2);
-    expect(actionPolicy({ type: 'agent_action', tool: 'create_payout', args_sha256: hash }, options).requiredApprovals).toBe(2);
+    expect(actionPolicy({ type: 'agent_action', tool: 'create_payout', args: {}, args_sha256: hash, amount: 1000.01 }, options).requiredApprovals).toBe(2);
+    expect(actionPolicy({ type: 'agent_action', tool: 'create_payout', args: {}, args_sha256: hash }, options).requiredApprovals).toBe(2);
   });
 
   it('always asks two for a key rotation, one of them from security, even when the agent asks single', () => {
-    expect(actionPolicy({ type: 'agent_action', tool: 'rotate_signing_key', args_sha256: hash, approval: 'single' }, options)).toEqual({
+    expect(actionPolicy({ type: 'agent_action', tool: 'rotate_signing_key', args: {}, args_sha256: hash, approval: 'single' }, options)).toEqual({
       requiredApprovals: 2,
       someApproverRole: 'security',
     });
   });
 
   it('gives an agent asking dual two approvers, and never fewer than the policy when asking single', () => {
-    expect(actionPolicy({ type: 'agent_action', tool: 'create_payout', args_sha256: hash, amount: 5, approval: 'dual' }, options).requiredApprovals).toBe(2);
-    expect(actionPolicy({ type: 'agent_action', tool: 'create_payout', args_sha256: hash, amount: 5000, approval: 'single' }, options).requiredApprovals).toBe(2);
-    expect(actionPolicy({ type: 'agent_action', tool: 'send_email', args_sha256: hash, approval: 'dual' }, options).requiredApprovals).toBe(2);
-    expect(actionPolicy({ type: 'agent_action', tool: 'send_email', args_sha256: hash }, options)).toEqual({ requiredApprovals: 1 });
+    expect(actionPolicy({ type: 'agent_action', tool: 'create_payout', args: {}, args_sha256: hash, amount: 5, approval: 'dual' }, options).requiredApprovals).toBe(2);
+    expect(actionPolicy({ type: 'agent_action', tool: 'create_payout', args: {}, args_sha256: hash, amount: 5000, approval: 'single' }, options).requiredApprovals).toBe(2);
+    expect(actionPolicy({ type: 'agent_action', tool: 'send_email', args: {}, args_sha256: hash, approval: 'dual' }, options).requiredApprovals).toBe(2);
+    expect(actionPolicy({ type: 'agent_action', tool: 'send_email', args: {}, args_sha256: hash }, options)).toEqual({ requiredApprovals: 1 });
     expect(actionPolicy(undefined, options)).toEqual({ requiredApprovals: 1 });
   });
 });
 
 describe('approver roles', () => {
-  const payout = actionPolicy({ type: 'agent_action', tool: 'create_payout', args_sha256: hash, amount: 5000 }, options);
-  const rotation = actionPolicy({ type: 'agent_action', tool: 'rotate_signing_key', args_sha256: hash }, options);
+  const payout = actionPolicy({ type: 'agent_action', tool: 'create_payout', args: {}, args_sha256: hash, amount: 5000 }, options);
+  const rotation = actionPolicy({ type: 'agent_action', tool: 'rotate_signing_key', args: {}, args_sha256: hash }, options);
 
   it('lets only treasury decide payouts', () => {
     expect(refusalToDecide(payout, alice)).toBeUndefined();

@@ -30,7 +30,9 @@ export function actionPolicy(action: AgentActionDetail | undefined, options: Act
   const askedDual = action?.approval === 'dual';
   switch (action?.tool) {
     case 'create_payout': {
-      const large = action.amount === undefined || action.amount > options.dualControlThreshold;
+      // The amount that runs (args) decides; the display member must equal it anyway.
+      const amount = amountOf(action);
+      const large = amount === undefined || amount > options.dualControlThreshold;
       return { requiredApprovals: large || askedDual ? 2 : 1, everyApproverRole: 'treasury' };
     }
     case 'rotate_signing_key':
@@ -64,4 +66,10 @@ export function refusalToApprove(policy: ActionPolicy, approver: DevApprover, ap
     return `one of the approvers must hold the ${role} role`;
   }
   return undefined;
+}
+
+function amountOf(action: AgentActionDetail): number | undefined {
+  const args = action.args;
+  if (typeof args === 'object' && args !== null && !Array.isArray(args) && typeof args.amount === 'number') return args.amount;
+  return action.amount;
 }

@@ -29,6 +29,8 @@ export interface ApprovalView {
   authorizationDetails: Array<{ type: string; [member: string]: unknown }>;
   /** From the first `agent_action` detail, for display. */
   tool?: string | undefined;
+  /** The arguments of the call, exactly as approved and as they will run: what the inbox shows first. */
+  args?: unknown;
   argsSha256?: string | undefined;
   /** Other members of the `agent_action` detail (amount, currency, …). */
   summary: Record<string, unknown>;

@@ -1,5 +1,6 @@
 import { errors, type KoaContext } from 'oidc-provider';
 import { findApprover } from '../approvals/approver-directory.js';
+import { hiddenCharacterIn } from '../approvals/displayed-text.js';
 import type { ApprovalRegistry, RequestedDetail } from '../approvals/approval-registry.js';
 import { actionPolicy, refusalToDecide } from '../approvals/dual-control-policy.js';
 import { AgentActionDetailError, findAgentAction, type AgentActionDetail } from './agent-action-details.js';
@@ -7,7 +8,6 @@ import type { MemoryStorage } from './memory-adapter.js';
 
 /** Longest binding message accepted, in characters (the same limit as the agent SDK). */
 export const MAX_BINDING_MESSAGE_LENGTH = 128;
-const FORBIDDEN_IN_BINDING_MESSAGE = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
 
 /** Options of {@link createCibaHooks}. */
 export interface CibaHooksOptions {
@@ -52,8 +52,9 @@ export function createCibaHooks(options: CibaHooksOptions) {
       if ([...bindingMessage].length > MAX_BINDING_MESSAGE_LENGTH) {
         throw new errors.InvalidBindingMessage(`binding_message must be at most ${MAX_BINDING_MESSAGE_LENGTH} characters`);
       }
-      if (FORBIDDEN_IN_BINDING_MESSAGE.test(bindingMessage)) {
-        throw new errors.InvalidBindingMessage('binding_message must be one line of plain text');
+      const hidden = hiddenCharacterIn(bindingMessage);
+      if (hidden !== undefined) {
+        throw new errors.InvalidBindingMessage(`binding_message contains an invisible or format character (${hidden}); it must read exactly as sent`);
       }
     },
 

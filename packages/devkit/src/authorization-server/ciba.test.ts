@@ -28,7 +28,7 @@ async function registeredAgent(scopes = ['accounts:read', 'payouts:write', 'admi
 
 function payout(args: { amount: number; recipient?: string }) {
   const body = { accountId: 'acc_operating', recipient: args.recipient ?? 'ACME Ltd', amount: args.amount, currency: 'EUR' };
-  const detail = { type: 'agent_action', tool: 'create_payout', args_sha256: canonicalSha256(body), amount: body.amount, currency: 'EUR', recipient: body.recipient };
+  const detail = { type: 'agent_action', tool: 'create_payout', args: body, args_sha256: canonicalSha256(body), amount: body.amount, currency: 'EUR', recipient: body.recipient };
   return { body, detail };
 }
 
@@ -94,8 +94,10 @@ describe('CIBA backchannel authentication request', () => {
   });
 
   it.each([
-    ['a hash that is not 43 base64url characters', [{ type: 'agent_action', tool: 'create_payout', args_sha256: 'abc' }], 'invalid_authorization_details'],
-    ['an unknown member', [{ type: 'agent_action', tool: 'create_payout', args_sha256: 'n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg', extra: 1 }], 'invalid_authorization_details'],
+    ['a hash that is not 43 base64url characters', [{ type: 'agent_action', tool: 'create_payout', args: {}, args_sha256: 'abc' }], 'invalid_authorization_details'],
+    ['an unknown member', [{ type: 'agent_action', tool: 'create_payout', args: {}, args_sha256: canonicalSha256({}), extra: 1 }], 'invalid_authorization_details'],
+    ['no args beside the hash', [{ type: 'agent_action', tool: 'create_payout', args_sha256: canonicalSha256({}) }], 'invalid_authorization_details'],
+    ['args that are not the hashed ones', [{ ...payout({ amount: 5 }).detail, args: { ...payout({ amount: 5 }).body, recipient: 'Mallory Ltd', amount: 50000 } }], 'invalid_authorization_details'],
     ['two actions in one request', [payout({ amount: 1 }).detail, payout({ amount: 2 }).detail], 'invalid_authorization_details'],
     ['an unsupported type', [{ type: 'payment_initiation', instructedAmount: 1 }], 'invalid_authorization_details'],
     ['a value that is not JSON', '[{"type":', 'invalid_authorization_details'],
@@ -105,6 +107,22 @@ describe('CIBA backchannel authentication request', () => {
     const response = await ask(agent, { details });
     expect(response.status).toBe(400);
     expect(response.body.error).toBe(error);
+    expect(stack.approvals.list().some((view) => view.clientId === agent.clientId)).toBe(false);
+  });
+
+  it.each([
+    0x2028, 0x2029, 0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x2060, 0xfeff, 0x00ad, 0x061c, 0x202e, 0x2067, 0xe0000, 0xe0041, 0xe007f,
+    0x115f, 0x1160, 0x3164, 0xffa0, 0x0009, 0x0085,
+  ])('refuses a binding message holding code point %s, naming it, and records nothing', async (codePoint) => {
+    const agent = await registeredAgent();
+    const { detail } = payout({ amount: 5 });
+    const bindingMessage = `Pay 5 EUR to ACME${String.fromCodePoint(codePoint)} Ltd`;
+    const label = `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
+    const response = await ask(agent, { details: [detail], bindingMessage });
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ error: 'invalid_binding_message', error_description: expect.stringContaining(`${label} at character 18`) });
+    const recipient = await ask(agent, { details: [{ ...detail, recipient: `ACME${String.fromCodePoint(codePoint)} Ltd` }] });
+    expect(recipient.body).toMatchObject({ error: 'invalid_authorization_details', error_description: expect.stringContaining(`${label} at character 5`) });
     expect(stack.approvals.list().some((view) => view.clientId === agent.clientId)).toBe(false);
   });
 
@@ -187,7 +205,7 @@ describe('CIBA approval and the action token', () => {
   it('always asks two people for a key rotation, one from security, even when the agent asks single', async () => {
     const agent = await registeredAgent();
     const args = { keyId: 'signing-2026', reason: 'scheduled rotation' };
-    const detail = { type: 'agent_action', tool: 'rotate_signing_key', args_sha256: canonicalSha256(args), keyId: args.keyId, approval: 'single' };
+    const detail = { type: 'agent_action', tool: 'rotate_signing_key', args, args_sha256: canonicalSha256(args), keyId: args.keyId, approval: 'single' };
     const { body: started } = await ask(agent, { details: [detail], scope: 'openid admin:keys', bindingMessage: 'Rotate signing key signing-2026' });
     const id = viewOf(agent).id;
     expect(viewOf(agent).requiredApprovals).toBe(2);

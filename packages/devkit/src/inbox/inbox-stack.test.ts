@@ -25,7 +25,7 @@ afterAll(async () => {
 }, 60_000);
 
 async function askForPayout(args: Record<string, unknown>, bindingMessage: string): Promise<string> {
-  const detail = { type: 'agent_action', tool: 'create_payout', args_sha256: argumentsHash(args), amount: args.amount, currency: args.currency, recipient: args.recipient };
+  const detail = { type: 'agent_action', tool: 'create_payout', args, args_sha256: argumentsHash(args), amount: args.amount, currency: args.currency, recipient: args.recipient };
   const response = await agent.post(
     `${stack.issuer}/backchannel`,
     {
