@@ -126,6 +126,24 @@ describe('createAgent', () => {
     );
   });
 
+  it('close() during a token request is no token failure in the trail', async () => {
+    await server?.close();
+    server = createMockAuthorizationServer({
+      prepare: (pool) => {
+        pool.intercept({ path: '/token', method: 'POST' }).reply(200, tokenBody, { headers: { 'content-type': 'application/json' } }).delay(10_000);
+      },
+    });
+    server.setDefault('/.well-known/oauth-authorization-server', { status: 200, body: metadata });
+    const events: AuditEvent[] = [];
+    const agent = await createAgent({ issuer, clientId: 'agent-1', key: identity(), dispatcher: server.agent, audit: { write: (event) => void events.push(event) } });
+    const requesting = agent.getToken({ scope: 'a' });
+    requesting.catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await agent.close();
+    await expect(requesting).rejects.toBeInstanceOf(AgentClosedError);
+    expect(events.map((event) => event.event)).toEqual(['token.requested', 'agent.closed']);
+  });
+
   it('close() skips revocation when the server offers none', async () => {
     const { agent } = await start({}, { revocation_endpoint: undefined });
     await agent.getToken();

@@ -135,7 +135,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       audit.record({ event: 'token.issued', resource, scope: token.scope, outcome: 'ok' });
       return token;
     } catch (error) {
-      audit.record({ event: 'token.failed', resource, scope, outcome: 'error', error: describe(error) });
+      // A request cut short by close() did not fail: the trail says agent.closed already.
+      if (!closing) audit.record({ event: 'token.failed', resource, scope, outcome: 'error', error: describe(error) });
       throw error;
     }
   }
