@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createInboxHandler, type InboxHandler } from './inbox-handler.js';
@@ -14,6 +15,9 @@ let inboxUrl: string;
 let context: BrowserContext;
 let page: Page;
 let pageProblems: string[];
+
+/** Inside the repository's ignored state folder, never the system temporary folder. */
+const screenshotPath = fileURLToPath(new URL('../../../../.countersign/screenshots/inbox.png', import.meta.url));
 
 beforeAll(async () => {
   browser = await chromium.launch(chromiumLaunchOptions);
@@ -175,7 +179,7 @@ describe('approval inbox in Chromium', { timeout: 60_000 }, () => {
     expect(await historyEntry(request.id).innerText()).toMatch(/Expired[\s\S]*Expired with 0 of 2 approvals/);
   });
 
-  it('looks right (screenshot to /tmp/inbox.png)', async () => {
+  it('looks right (screenshot to .countersign/screenshots/inbox.png, ignored by git)', async () => {
     const done = payoutRequest(120);
     await approvals.approve(done.id, 'alice');
     const refused = payoutRequest(9800, 2, 'Pay 9800 EUR to Quick Cash Ltd');
@@ -194,7 +198,7 @@ describe('approval inbox in Chromium', { timeout: 60_000 }, () => {
     await page.goto(inboxUrl);
     await page.locator('article').nth(2).waitFor();
     await actAs('bob');
-    await page.screenshot({ path: '/tmp/inbox.png', fullPage: true });
+    await page.screenshot({ path: screenshotPath, fullPage: true });
     expect(await page.locator('article').count()).toBe(3);
     expect(await page.locator('#history li').count()).toBe(2);
   });

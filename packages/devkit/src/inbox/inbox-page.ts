@@ -29,7 +29,7 @@ export function renderInboxPage(options: InboxPageOptions): string {
 <link rel="icon" href="data:,">
 <style nonce="${attribute(options.nonce)}">${inboxStyles}</style>
 </head>
-<body data-base-path="${attribute(options.basePath)}" data-poll-interval="${attribute(options.pollInterval)}" data-csrf-header="${attribute(INBOX_CSRF_HEADER)}">
+<body data-state="loading" data-connection="connecting" data-base-path="${attribute(options.basePath)}" data-poll-interval="${attribute(options.pollInterval)}" data-csrf-header="${attribute(INBOX_CSRF_HEADER)}">
 <header class="top">
   <div class="brand">
     <h1>Approval inbox</h1>
@@ -45,12 +45,12 @@ export function renderInboxPage(options: InboxPageOptions): string {
   <p id="page-error" class="error page-error" role="alert" hidden></p>
   <section aria-labelledby="pending-heading">
     <h2 id="pending-heading">Waiting for approval <span id="pending-count" class="count">0</span></h2>
-    <p id="pending-empty" class="empty">Nothing is waiting for approval.</p>
+    <p id="pending-empty" class="empty">Loading the requests…</p>
     <div id="pending" class="cards"></div>
   </section>
   <section aria-labelledby="history-heading">
     <h2 id="history-heading">History</h2>
-    <p id="history-empty" class="empty">No decisions yet.</p>
+    <p id="history-empty" class="empty">Loading…</p>
     <ol id="history" class="history"></ol>
   </section>
   <div id="announcer" class="visually-hidden" aria-live="polite"></div>

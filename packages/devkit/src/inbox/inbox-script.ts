@@ -24,6 +24,9 @@ export const inboxScript = String.raw`
   let approvers = [];
   let clockOffset = 0;
   let live = false;
+  // Until the first list arrives the page says it is loading, never "nothing is waiting".
+  let loaded = false;
+  let reachable = true;
   let nextDomId = 0;
 
   const serverNow = () => Date.now() + clockOffset;
@@ -266,8 +269,16 @@ export const inboxScript = String.raw`
     document.getElementById('history-empty').hidden = decided.length > 0;
   }
 
+  // A fetch that never reached the server (the dev stack stopped): said in words, not "Failed to fetch".
+  class Unreachable extends Error {}
+
   async function call(path, init) {
-    const response = await fetch(api + path, Object.assign({ credentials: 'same-origin', cache: 'no-store' }, init));
+    let response;
+    try {
+      response = await fetch(api + path, Object.assign({ credentials: 'same-origin', cache: 'no-store' }, init));
+    } catch (error) {
+      throw new Unreachable('cannot reach the dev stack at ' + location.host + ' (it may have stopped)');
+    }
     let payload;
     try {
       payload = await response.json();
@@ -293,7 +304,7 @@ export const inboxScript = String.raw`
       announce((verb === 'approve' ? 'Approved' : 'Denied') + ' as ' + approverName(payload.approver));
       render();
     } catch (error) {
-      card.error.textContent = 'Refused: ' + error.message;
+      card.error.textContent = (error instanceof Unreachable ? 'Not sent: ' : 'Refused: ') + error.message;
     } finally {
       buttons.forEach((button) => (button.disabled = false));
     }
@@ -305,23 +316,49 @@ export const inboxScript = String.raw`
       clockOffset = Date.parse(result.now) - Date.now();
       result.approvals.forEach(upsert);
       pageError.hidden = true;
+      if (!loaded) showLoaded();
+      setReachable(true);
       render();
     } catch (error) {
+      if (error instanceof Unreachable) return setReachable(false);
       pageError.textContent = 'Could not load the requests: ' + error.message;
+      pageError.hidden = false;
+    }
+  }
+
+  function showLoaded() {
+    loaded = true;
+    document.getElementById('pending-empty').textContent = 'Nothing is waiting for approval.';
+    document.getElementById('history-empty').textContent = 'No decisions yet.';
+    document.body.dataset.state = 'loaded';
+  }
+
+  const every = () => 'retrying every ' + Math.round(pollInterval / 1000) + ' s';
+
+  function setReachable(isReachable) {
+    reachable = isReachable;
+    document.body.dataset.connection = isReachable ? (live ? 'live' : 'polling') : 'disconnected';
+    if (!isReachable) {
+      setLive(false);
+      pageError.textContent = 'Disconnected: the dev stack stopped or cannot be reached at ' + location.host + '. ' +
+        (loaded ? 'What you see may be out of date; ' : 'No requests loaded yet; ') + every() + '.';
       pageError.hidden = false;
     }
   }
 
   function setLive(isLive) {
     live = isLive;
-    connection.textContent = isLive ? 'Live' : 'Reconnecting… (checking every ' + Math.round(pollInterval / 1000) + ' s)';
+    connection.textContent = isLive ? 'Live' : reachable ? 'Reconnecting… (checking every ' + Math.round(pollInterval / 1000) + ' s)' : 'Disconnected, ' + every();
     connection.classList.toggle('live', isLive);
+    connection.classList.toggle('down', !isLive && !reachable);
+    document.body.dataset.connection = isLive ? 'live' : reachable ? 'polling' : 'disconnected';
   }
 
   function connect() {
     if (typeof EventSource !== 'function') return setLive(false);
     const events = new EventSource(api + '/events');
     events.addEventListener('open', () => {
+      reachable = true;
       setLive(true);
       refresh();
     });
@@ -329,15 +366,21 @@ export const inboxScript = String.raw`
       upsert(JSON.parse(event.data));
       render();
     });
-    events.addEventListener('error', () => setLive(false));
+    events.addEventListener('error', () => {
+      setLive(false);
+      // A stream the browser gave up on (an error answer while the stack restarts) is opened again.
+      if (events.readyState === EventSource.CLOSED) setTimeout(connect, pollInterval);
+    });
   }
 
-  async function start() {
+  async function loadApprovers() {
     try {
       approvers = (await call('/approvers')).approvers;
     } catch (error) {
+      if (error instanceof Unreachable) return setReachable(false);
       pageError.textContent = 'Could not load the approvers: ' + error.message;
       pageError.hidden = false;
+      return;
     }
     select.textContent = '';
     for (const approver of approvers) {
@@ -346,11 +389,18 @@ export const inboxScript = String.raw`
       select.append(option);
     }
     select.disabled = approvers.length === 0;
+    if (approvers.length > 0) render();
+  }
+
+  async function start() {
     select.addEventListener('change', render);
+    await loadApprovers();
     await refresh();
     connect();
     setInterval(() => {
       if (!live) refresh();
+      // The approvers list comes back with the stack, if it was down at the start.
+      if (approvers.length === 0 && reachable) loadApprovers();
     }, pollInterval);
     setInterval(() => {
       for (const [id, card] of cards) {

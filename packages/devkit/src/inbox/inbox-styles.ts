@@ -23,6 +23,7 @@ h1 { margin: 0; font-size: 22px; }
 select, input[type="text"] { font: inherit; padding: 6px 10px; border: 1px solid var(--line); border-radius: 6px; background: var(--panel); color: var(--text); }
 .connection { margin: 0; font-size: 12px; color: var(--muted); padding: 2px 8px; border-radius: 999px; border: 1px solid var(--line); }
 .connection.live { color: var(--ok); border-color: var(--ok); }
+.connection.down { color: var(--bad); border-color: var(--bad); }
 main { max-width: 980px; margin: 0 auto; padding: 24px 32px 48px; }
 h2 { font-size: 17px; margin: 24px 0 12px; display: flex; align-items: center; gap: 8px; }
 .count { font-size: 12px; background: var(--accent); color: var(--accent-text); border-radius: 999px; padding: 0 8px; }
