@@ -27,6 +27,7 @@ const instances: Record<string, core.CountersignError> = {
   ConfigurationError: new core.ConfigurationError('missing'),
   MalformedApprovalError: new core.MalformedApprovalError('id'),
   ApprovalTokenUnavailableError: new core.ApprovalTokenUnavailableError('approval-1'),
+  ApprovalGrantRefusedError: new core.ApprovalGrantRefusedError('approval-1'),
   ToolExecutionError: new core.ToolExecutionError('create_payout', new Error('boom')),
   ToolCallInProgressError: new core.ToolCallInProgressError('approval-1'),
   ToolOutcomeUnknownError: new core.ToolOutcomeUnknownError('approval-1'),

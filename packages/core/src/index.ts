@@ -66,7 +66,7 @@ export type { AuthenticationChallenge } from './lib/www-authenticate.js';
 // Approvals
 export { memoryApprovalStore } from './tools/memory-approval-store.js';
 export { fileApprovalStore } from './tools/file-approval-store.js';
-export { MalformedApprovalError, ApprovalTokenUnavailableError } from './approvals/errors.js';
+export { MalformedApprovalError, ApprovalTokenUnavailableError, ApprovalGrantRefusedError } from './approvals/errors.js';
 export { validateBindingMessage, validateDisplayedText, MAX_BINDING_MESSAGE_LENGTH } from './approvals/binding-message.js';
 export { findInvisibleCharacter, codePointLabel, INVISIBLE_CHARACTER } from './lib/invisible-characters.js';
 export type { InvisibleCharacter } from './lib/invisible-characters.js';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ApprovalGrantRefusedError } from './errors.js';
 import { ApprovalDeniedError, ApprovalExpiredError, ApprovalMismatchError, NetworkError, OAuthError } from '../errors.js';
 import { ApprovalTokenUnavailableError, MalformedApprovalError } from './errors.js';
 import { CIBA_GRANT_TYPE } from './pending-approval.js';
@@ -197,8 +198,12 @@ describe('PendingApproval.poll', () => {
     request.consumed = true;
     clock.advance(1_000);
     const error = await pending.poll().catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(OAuthError);
-    expect((error as OAuthError).error).toBe('invalid_grant');
+    // Says what most likely happened: redeemed by an earlier poll whose token was lost, or revoked.
+    expect(error).toBeInstanceOf(ApprovalGrantRefusedError);
+    expect(error).toMatchObject({ code: 'ERR_APPROVAL_GRANT_REFUSED', error: 'invalid_grant', approvalId: pending.id });
+    expect((error as Error).message).toMatch(/redeemed already: an earlier poll received its action token .* or it was revoked/);
+    expect((error as Error).cause).toBeInstanceOf(OAuthError);
+    expect(((error as Error).cause as OAuthError).error).toBe('invalid_grant');
     expect(pending.status).toBe('denied');
     expect(pending.toJSON().reason).toMatch(/invalid_grant/);
     clock.advance(10_000);

@@ -2,7 +2,7 @@ import { ApprovalDeniedError, ApprovalExpiredError, CountersignError, OAuthError
 import type { AuditEventInput } from '../audit/types.js';
 import type { AccessToken } from '../tokens/types.js';
 import { parsePendingProgress, processApprovedTokenResponse } from '../oauth/ciba-responses.js';
-import { ApprovalTokenUnavailableError } from './errors.js';
+import { ApprovalTokenUnavailableError, ApprovalGrantRefusedError } from './errors.js';
 import { redactedAccessToken } from '../lib/redacted-token.js';
 import { CIBA_GRANT_TYPE } from '../oauth/grant-types.js';
 import type { TokenResponse } from '../oauth/types.js';
@@ -199,8 +199,11 @@ class PendingApprovalHandle implements PendingApproval {
           this.#settleExpired();
           return 'expired';
         }
-        // Unknown, consumed or not ours: this request can never be granted to us.
-        return this.#settleFailed(error, 'the authorization server no longer accepts this request (invalid_grant)');
+        // Consumed (redeemed by an earlier poll whose token was lost), revoked, or not ours: never again.
+        return this.#settleFailed(
+          new ApprovalGrantRefusedError(this.#state.id, { cause: error, error: error.error }),
+          'the authorization server refused the grant (invalid_grant) before it expired: already redeemed, or revoked',
+        );
       default:
         this.#state.nextPollAt = now + this.#state.interval * 1000;
         throw error;

@@ -1,4 +1,5 @@
 import type { ZodType } from 'zod';
+import { sleep } from '../lib/sleep.js';
 import { waitForNextPoll } from '../approvals/pending-approval.js';
 import { ApprovalTokenUnavailableError } from '../approvals/errors.js';
 import { sameAuthorizationDetails } from '../oauth/ciba-responses.js';
@@ -160,7 +161,7 @@ export function createApprovalFlow<Result>(ports: ToolCallPorts, definition: Too
       if (record.state === 'executing') return { outcome: await settledElsewhere(approvalId, signal) };
       // Pending, and another process is polling it right now.
       if (Date.now() >= deadline || signal?.aborted) return { outcome: inProgress(approvalId) };
-      await pause(SETTLE_POLL_MS);
+      await pause(SETTLE_POLL_MS, signal);
     }
   }
 
@@ -294,7 +295,8 @@ export function createApprovalFlow<Result>(ports: ToolCallPorts, definition: Too
   async function settledElsewhere(approvalId: string, signal?: AbortSignal): Promise<ToolOutcome<Result>> {
     const deadline = Date.now() + SETTLE_TIMEOUT_MS;
     while (Date.now() < deadline && !signal?.aborted) {
-      await pause(SETTLE_POLL_MS);
+      await pause(SETTLE_POLL_MS, signal);
+      if (signal?.aborted) break;
       const record = await store.get(approvalId);
       if (record !== undefined && FINAL_STATES.has(record.state)) return decodeOutcome<Result>(record);
       if (record?.state !== 'executing') continue;
@@ -359,8 +361,13 @@ function leaseOf(approvalId: string): string {
   return `approval:${approvalId}`;
 }
 
-function pause(milliseconds: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+/**
+ * Waits between reads of a call another process holds. The timer is ref'd: a caller awaiting that
+ * call must keep the process alive until it settles (an unref'd timer let Node exit mid-await).
+ * Resolves early, without throwing, when `signal` aborts; the callers check it.
+ */
+function pause(milliseconds: number, signal?: AbortSignal): Promise<void> {
+  return sleep(milliseconds, signal).catch(() => undefined);
 }
 
 /** `{ code, message }` of an error for the audit trail. */
