@@ -17,3 +17,9 @@ export type { ProtectedResourceMetadata } from './client/protected-resource-meta
 export { requestAgentToken, processHeldToken } from './client/token-endpoint.js';
 export type { AgentGrant, AgentTokenRequest, HeldToken } from './client/token-endpoint.js';
 export { McpAuthorizationError } from './client/errors.js';
+export { mcpTools, mcpTool, McpApprovalRequiredError } from './client/mcp-tools.js';
+export type { McpToolsOptions, McpGuardedTool, McpToolResult } from './client/mcp-tools.js';
+
+// Server
+export { protectMcpEndpoint, mcpRequirement, serveResourceMetadata, MCP_RISK_META_KEY, MCP_APPROVAL_REQUIRED_CODE } from './server/protect-mcp.js';
+export type { McpProtectionOptions, McpToolPolicy, McpRiskTier } from './server/protect-mcp.js';

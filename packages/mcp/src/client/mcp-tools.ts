@@ -1,0 +1,166 @@
+import { CountersignError, guardTool, type Agent, type ApprovalPolicy, type BoundFetch, type GuardedTool, type InvokeOptions, type ToolOutcome } from '@countersign/core';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { z } from 'zod';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { MCP_APPROVAL_REQUIRED_CODE, MCP_RISK_META_KEY } from '../server/protect-mcp.js';
+
+/** Arguments of an MCP tool, as the model gives them (the MCP server validates their shape). */
+const argumentsSchema = z.record(z.string(), z.unknown());
+type McpArguments = z.infer<typeof argumentsSchema>;
+
+/** The result of an MCP `tools/call`. */
+export interface McpToolResult {
+  content: unknown[];
+  structuredContent?: Record<string, unknown> | undefined;
+  isError?: boolean | undefined;
+}
+
+/** Options of {@link mcpTools}. */
+export interface McpToolsOptions {
+  /** The MCP endpoint, e.g. `https://mcp.example/mcp`. */
+  url: string;
+  /** RFC 8707 resource indicator of its tokens (the `resource` of its RFC 9728 metadata). */
+  resource: string;
+  /** Scope of the routine token (default none). */
+  scope?: string | undefined;
+  /** Who approves irreversible calls and what they are shown (core's approval policy). */
+  approval: ApprovalPolicy<McpArguments>;
+  /** Name and version this client announces to the server. */
+  clientInfo?: { name: string; version: string } | undefined;
+}
+
+/**
+ * The MCP server refused a `tools/call` until a human approves it: the RFC 9396
+ * `authorization_details` it named are in `authorizationDetails`.
+ */
+export class McpApprovalRequiredError extends CountersignError {
+  override readonly code = 'ERR_MCP_APPROVAL_REQUIRED';
+  constructor(
+    readonly tool: string,
+    readonly authorizationDetails: ReadonlyArray<Record<string, unknown>>,
+  ) {
+    super(`the MCP server requires an approved action for ${tool}`);
+  }
+}
+
+/**
+ * An MCP tool behind core's guard: routine calls run with the agent's routine DPoP-bound token;
+ * an irreversible call (announced by the server in the tool's `_meta`, or learned from the
+ * server's refusal naming an `agent_action`) becomes a CIBA approval, surfaces
+ * `approval_pending`, and on approval runs that one `tools/call` with the action token, exactly
+ * once, also across restarts and duplicate resumes (core's approval store).
+ */
+export interface McpGuardedTool extends GuardedTool<typeof argumentsSchema, McpToolResult> {
+  /** Whether the tool is now treated as irreversible. */
+  readonly irreversible: boolean;
+}
+
+/**
+ * Lists the MCP server's tools (as the agent, with its routine token) and wraps each one with
+ * core's guard, so agent loops (LangChain/LangGraph, OpenAI) pause and resume on MCP tools as on
+ * local ones.
+ *
+ * @example
+ * ```ts
+ * const tools = await mcpTools(agent, { url: 'https://mcp.example/mcp', resource: 'https://mcp.example/mcp', approval: { approver: 'alice', describe: (args) => `Pay ${args.amount}` } });
+ * const outcome = await tools.find((tool) => tool.name === 'create_payout')!.invoke({ amount: 10 }, { callId });
+ * // outcome.status === 'approval_pending' → later: tool.resume(outcome.approvalId, args, { callId })
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc9396 (authorization_details)
+ */
+export async function mcpTools(agent: Agent, options: McpToolsOptions): Promise<McpGuardedTool[]> {
+  const listed = await withMcpSession(options, (init) => agent.fetch(init.url, { ...init.init, resource: options.resource, scope: options.scope }), (client) =>
+    client.listTools(),
+  );
+  return listed.tools.map((tool) =>
+    mcpTool(agent, options, { name: tool.name, description: tool.description ?? tool.name, irreversible: tool._meta?.[MCP_RISK_META_KEY] === 'irreversible' }),
+  );
+}
+
+/** One MCP tool behind the guard; see {@link mcpTools}. */
+export function mcpTool(agent: Agent, options: McpToolsOptions, tool: { name: string; description: string; irreversible?: boolean }): McpGuardedTool {
+  const definition = (risk: 'write' | 'irreversible') =>
+    guardTool(agent, {
+      name: tool.name,
+      description: tool.description,
+      schema: argumentsSchema,
+      risk,
+      resource: options.resource,
+      scope: options.scope,
+      approval: options.approval,
+      execute: (args, context) => callTool(options, tool.name, args, context.fetch),
+    });
+  const routine = definition('write');
+  const guarded = definition('irreversible');
+  let irreversible = tool.irreversible ?? false;
+
+  async function invoke(args: unknown, invokeOptions?: InvokeOptions): Promise<ToolOutcome<McpToolResult>> {
+    if (irreversible) return guarded.invoke(args, invokeOptions);
+    const outcome = await routine.invoke(args, invokeOptions);
+    if (outcome.status === 'failed' && approvalRequired(outcome.error)) {
+      // The server holds this tool for a human: from now on it is irreversible, and this call asks.
+      irreversible = true;
+      return guarded.invoke(args, invokeOptions);
+    }
+    return outcome;
+  }
+
+  return {
+    name: tool.name,
+    description: tool.description,
+    schema: argumentsSchema,
+    get risk() {
+      return irreversible ? ('irreversible' as const) : ('write' as const);
+    },
+    get irreversible() {
+      return irreversible;
+    },
+    invoke,
+    resume: (approvalId, args, resumeOptions) => guarded.resume(approvalId, args, resumeOptions),
+    authorizationDetails: (args) => guarded.authorizationDetails(args),
+  };
+}
+
+function approvalRequired(error: unknown): boolean {
+  for (let current = error, depth = 0; current !== undefined && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+    if (current instanceof McpApprovalRequiredError) return true;
+  }
+  return false;
+}
+
+/** One `tools/call` over its own MCP session, every request sent through `boundFetch` (one token). */
+async function callTool(options: McpToolsOptions, name: string, args: McpArguments, boundFetch: BoundFetch): Promise<McpToolResult> {
+  const send = ({ url, init }: { url: string | URL; init: RequestInit }) => boundFetch(url, init as Parameters<BoundFetch>[1]);
+  try {
+    return (await withMcpSession(options, send, (client) => client.callTool({ name, arguments: args }))) as McpToolResult;
+  } catch (error) {
+    const details = (error instanceof McpError && error.code === MCP_APPROVAL_REQUIRED_CODE ? (error.data as { authorization_details?: unknown }) : undefined)
+      ?.authorization_details;
+    if (Array.isArray(details)) throw new McpApprovalRequiredError(name, details as Array<Record<string, unknown>>);
+    throw error;
+  }
+}
+
+async function withMcpSession<T>(
+  options: McpToolsOptions,
+  send: (request: { url: string | URL; init: RequestInit }) => Promise<Response>,
+  use: (client: Client) => Promise<T>,
+): Promise<T> {
+  const client = new Client(options.clientInfo ?? { name: 'countersign-agent', version: '0.1.0' }, { capabilities: {} });
+  const transport = new StreamableHTTPClientTransport(new URL(options.url), {
+    fetch: (url, init) => send({ url, init: { ...init, headers: plainHeaders(init?.headers) } }),
+  });
+  await client.connect(transport);
+  try {
+    return await use(client);
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+function plainHeaders(headers: HeadersInit | undefined): Record<string, string> {
+  const plain: Record<string, string> = {};
+  new Headers(headers).forEach((value, name) => (plain[name] = value));
+  return plain;
+}
