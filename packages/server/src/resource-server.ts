@@ -92,6 +92,8 @@ export async function createResourceServer(options: ResourceServerOptions): Prom
   const proofs = createProofVerifier({ algorithms: algorithms as VerifiableAlgorithm[], maxAge: proofMaxAge, clockTolerance, nonces, now });
   // JWTs verified once per life: keyed by the token's SHA-256 (its `ath`), dropped at `exp`.
   const verified = tokens.kind === 'jwt' ? new BoundedMap<string, TokenClaims>(maxCachedTokens) : undefined;
+  // Request URL -> `scheme://host/path` for the htu check; an API has few distinct URLs, bounded anyway.
+  const targets = new BoundedMap<string, string>(1024);
   const metadataUrl = resourceMetadataUrl(resource);
   const metadata = protectedResourceMetadata({ resource, issuer, algorithms, scopes: options.scopes, extra: options.metadata });
 
@@ -135,11 +137,15 @@ export async function createResourceServer(options: ResourceServerOptions): Prom
     const proof = request.headers.get('dpop');
     if (proof === null) refuse('missing_proof', 'a DPoP proof header is required');
     if (proof.includes(',')) refuse('duplicate_proof', 'exactly one DPoP proof header is allowed');
-    let target: string;
-    try {
-      target = targetOf(new URL(verifyOptions.url ?? request.url));
-    } catch {
-      refuse('malformed_request', 'the request URL is malformed');
+    const address = String(verifyOptions.url ?? request.url);
+    let target = targets.get(address);
+    if (target === undefined) {
+      try {
+        target = targetOf(new URL(address));
+      } catch {
+        refuse('malformed_request', 'the request URL is malformed');
+      }
+      targets.set(address, target);
     }
 
     // 1. The proof (RFC 9449 §4.3), all but the replay check.
