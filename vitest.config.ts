@@ -1,13 +1,18 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-/** Source aliases so tests run against the TypeScript sources, without a build step. */
-const alias = Object.fromEntries(
-  ['core', 'devkit', 'langchain', 'openai', 'server', 'mcp'].map((name) => [
-    `@countersign/${name}`,
-    fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url)),
-  ]),
-);
+/**
+ * Source aliases so tests run against the TypeScript sources, without a build step. Subpath
+ * entries first: an alias also matches `name/...`.
+ */
+const subpaths: Record<string, string> = { '@countersign/core/adapters': './packages/core/src/adapters/index.ts' };
+const alias = [
+  ...Object.entries(subpaths).map(([find, path]) => ({ find, replacement: fileURLToPath(new URL(path, import.meta.url)) })),
+  ...['core', 'devkit', 'langchain', 'openai', 'server', 'mcp'].map((name) => ({
+    find: `@countersign/${name}`,
+    replacement: fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url)),
+  })),
+];
 
 export default defineConfig({
   resolve: { alias },

@@ -129,6 +129,33 @@ describe('Chat Completions on the devkit stack', () => {
     expect(functionRuns).toBe(1);
   });
 
+  it('does what the model is told: a new call with the same arguments checks on the waiting approval and never asks twice', async () => {
+    const tools = createChatCompletionsTools([createPayout]);
+    const startBalance = await balance('acc_operating');
+    const first = await tools.handle([{ id: 'call_first', type: 'function', function: { name: 'create_payout', arguments: JSON.stringify(payout(31, 'same args')) } }]);
+    const pending = content(first[0]!.content);
+    expect(pending.status === 'approval_pending' && pending.note).toContain('call create_payout again with exactly the same arguments');
+    const approvalsBefore = stack.approvals.list().length;
+    const second = await tools.handle([{ id: 'call_second', type: 'function', function: { name: 'create_payout', arguments: JSON.stringify(payout(31, 'same args')) } }]);
+    expect(content(second[0]!.content)).toMatchObject({ status: 'approval_pending', approvalId: pending.status === 'approval_pending' ? pending.approvalId : 'none' });
+    expect(stack.approvals.list()).toHaveLength(approvalsBefore);
+    // Other arguments are another action: a new approval.
+    await tools.handle([{ id: 'call_other', type: 'function', function: { name: 'create_payout', arguments: JSON.stringify(payout(32, 'other args')) } }]);
+    expect(stack.approvals.list()).toHaveLength(approvalsBefore + 1);
+
+    const [waiting, , other] = tools.pendingCalls();
+    await stack.approvals.approve(devkitRequest(waiting!.argsSha256).id, 'alice');
+    await stack.approvals.deny(devkitRequest(other!.argsSha256).id, 'alice', 'one payout is enough');
+    const finals = await tools.resume({ wait: true });
+    expect(finals.map((final) => [final.tool_call_id, content(final.content).status])).toEqual([
+      ['call_first', 'done'],
+      ['call_second', 'done'],
+      ['call_other', 'denied'],
+    ]);
+    expect(functionRuns).toBe(1);
+    expect(await balance('acc_operating')).toBe(startBalance - 31);
+  });
+
   it('lets a denial reach the model; nothing is paid', async () => {
     const tools = createChatCompletionsTools([createPayout]);
     const startBalance = await balance('acc_operating');

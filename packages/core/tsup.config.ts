@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/cli.ts'],
+  entry: { index: 'src/index.ts', cli: 'src/cli.ts', adapters: 'src/adapters/index.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

@@ -1,4 +1,5 @@
 import type { ApprovalStore, GuardedTool } from '@countersign/core';
+import { argumentsHashOf, findWaitingCall } from '@countersign/core/adapters';
 
 /** Where an earlier call of the same tool with the same arguments waits for approval. */
 export interface PendingCall {
@@ -30,29 +31,14 @@ export function createPendingCallIndex(guarded: GuardedTool, store?: ApprovalSto
   const keyOf = (threadId: string | undefined, argsSha256: string) => `${threadId === undefined ? '' : encodeURIComponent(threadId)}/${argsSha256}`;
   return {
     hashOf(args) {
-      let details;
-      try {
-        details = guarded.authorizationDetails(args);
-      } catch {
-        return undefined;
-      }
-      const hash = details.find((detail) => detail.type === 'agent_action' && typeof detail.args_sha256 === 'string')?.args_sha256;
-      return typeof hash === 'string' ? hash : undefined;
+      return argumentsHashOf(guarded, args);
     },
     async find(threadId, argsSha256) {
       const known = calls.get(keyOf(threadId, argsSha256));
       // The store is searched per thread only: a call outside any thread never takes over a
       // pending call of a conversation it does not belong to.
       if (known !== undefined || store === undefined || threadId === undefined) return known;
-      const threadPrefix = `${encodeURIComponent(threadId)}/`;
-      const stored = (await store.list()).find(
-        (record) =>
-          record.tool === guarded.name &&
-          record.argsSha256 === argsSha256 &&
-          (record.state === 'pending' || record.state === 'executing') &&
-          record.callId?.startsWith(threadPrefix) === true,
-      );
-      return stored === undefined ? undefined : { approvalId: stored.id, callId: stored.callId };
+      return findWaitingCall(store, { tool: guarded.name, argsSha256, callIdPrefix: `${encodeURIComponent(threadId)}/` });
     },
     remember(threadId, argsSha256, call) {
       calls.set(keyOf(threadId, argsSha256), call);

@@ -1,4 +1,4 @@
-import { CountersignError } from '@countersign/core';
+import { describeFailure, modelInstruction, modelOutcomeKind, pendingSummary } from '@countersign/core/adapters';
 import type { ToolOutcome } from '@countersign/core';
 import { approvalInterrupt, type ApprovalInterrupt } from './approval-interrupt.js';
 
@@ -52,8 +52,9 @@ export interface ToolMessageFields {
 
 /**
  * Turns a guarded tool's outcome into what the model reads (`content`) and what the program reads
- * (`artifact`). Content names what happened and what the model may do next; it never carries a
- * token (core errors hold none).
+ * (`artifact`). Content names what happened; what the model may do next is core's one table
+ * (`modelInstruction`), the same words every adapter uses. It never carries a token (core errors
+ * hold none).
  */
 export function toolMessageFields(outcome: ToolOutcome<unknown>, toolCallId: string): ToolMessageFields {
   switch (outcome.status) {
@@ -67,65 +68,43 @@ export function toolMessageFields(outcome: ToolOutcome<unknown>, toolCallId: str
       return { content: pendingContent(outcome), artifact: approvalInterrupt(outcome, toolCallId), status: 'success' };
     case 'denied':
       return {
-        content:
-          `${outcome.tool} did not run: it was denied${outcome.reason ? ` (${outcome.reason})` : ''}. ` +
-          `Nothing was done. Tell the user; do not try again unless they ask.`,
+        content: `${outcome.tool} did not run: it was denied${outcome.reason ? ` (${outcome.reason})` : ''}. ${modelInstruction(outcome)}`,
         artifact: { kind: 'countersign.denied', tool: outcome.tool, approvalId: outcome.approvalId, reason: outcome.reason },
         status: 'error',
       };
     case 'expired':
       return {
-        content:
-          `${outcome.tool} did not run: nobody approved it before approval ${outcome.approvalId} expired. ` +
-          `Nothing was done. If the user still wants it, call ${outcome.tool} again to ask for a new approval.`,
+        content: `${outcome.tool} did not run: nobody approved it before approval ${outcome.approvalId} expired. ${modelInstruction(outcome)}`,
         artifact: { kind: 'countersign.expired', tool: outcome.tool, approvalId: outcome.approvalId },
         status: 'error',
       };
     case 'failed':
-      return failedFields(outcome.tool, outcome.error, outcome.approvalId);
+      return failedFields(outcome);
   }
 }
 
 function pendingContent(outcome: Extract<ToolOutcome<unknown>, { status: 'approval_pending' }>): string {
-  const progress = outcome.progress;
-  const soFar =
-    progress && progress.required > 1
-      ? ` (${progress.required} different people must approve; ${progress.received.length} so far${progress.received.length > 0 ? `: ${progress.received.map((record) => record.subject).join(', ')}` : ''})`
-      : '';
-  return (
-    `${outcome.tool} has not run yet: it waits for approval by ${outcome.approver}${soFar}, who was asked to approve "${outcome.bindingMessage}". ` +
-    `The approval request ${outcome.approvalId} expires at ${outcome.expiresAt}. ` +
-    `Tell the user it awaits approval. To check on it later, call ${outcome.tool} again with exactly the same arguments.`
-  );
+  return `${outcome.tool} has not run yet: it ${pendingSummary(outcome)} ${modelInstruction(outcome)}`;
 }
 
-function failedFields(tool: string, error: unknown, approvalId: string | undefined): ToolMessageFields {
+function failedFields(outcome: Extract<ToolOutcome<unknown>, { status: 'failed' }>): ToolMessageFields {
+  const { tool, approvalId } = outcome;
   // A stored outcome read back after a restart may hold a plain object instead of an Error.
-  const described = (typeof error === 'object' && error !== null ? error : { message: String(error) }) as { name?: unknown; code?: unknown; message?: unknown };
-  const message = typeof described.message === 'string' ? described.message : 'unknown error';
-  const name = typeof described.name === 'string' ? described.name : 'Error';
-  const code = CountersignError.isInstance(error) ? error.code : typeof described.code === 'string' ? described.code : undefined;
-  let content: string;
-  switch (code) {
-    case 'ERR_INVALID_ARGUMENTS':
-      content = `${tool} did not run: ${message}. Fix the arguments and call it again.`;
-      break;
-    case 'ERR_ARGUMENTS_CHANGED':
-      content =
-        `${tool} did not run: its arguments differ from the ones the human approved, so that approval does not cover them. ` +
-        `Call ${tool} again to ask for approval of the new arguments.`;
-      break;
-    case 'ERR_APPROVAL_MISMATCH':
-      content = `${tool} did not run: the approval that came back does not match the action that was asked for, so it was not used. Tell the user.`;
-      break;
-    case 'ERR_TOOL_CALL_IN_PROGRESS':
-      content = `${tool}: its outcome is not known yet (it is executing elsewhere, or stopped while executing). Do not call it again; tell the user to check.`;
-      break;
-    case 'ERR_TOOL_EXECUTION':
-      content = `${message}${approvalId ? ` (approval ${approvalId})` : ''}. Tell the user; do not assume it ran.`;
-      break;
-    default:
-      content = `${tool} failed${approvalId ? ` (approval ${approvalId})` : ''}: ${message}. Tell the user; do not assume it ran.`;
-  }
-  return { content, artifact: { kind: 'countersign.failed', tool, approvalId, error: { name, code, message } }, status: 'error' };
+  const error = describeFailure(outcome.error);
+  const kind = modelOutcomeKind(outcome);
+  const instruction = modelInstruction(outcome);
+  const onApproval = approvalId ? ` (approval ${approvalId})` : '';
+  const content =
+    kind === 'tool_error'
+      ? `${error.message}${onApproval}. ${instruction}`
+      : kind === 'failed'
+        ? `${tool} failed${onApproval}: ${error.message}. ${instruction}`
+        : kind === 'invalid_arguments'
+          ? `${tool} did not run: ${error.message}. ${instruction}`
+          : `${tool} did not run: ${instruction}`;
+  return {
+    content,
+    artifact: { kind: 'countersign.failed', tool, approvalId, error: { name: error.name, code: error.code, message: error.message } },
+    status: 'error',
+  };
 }

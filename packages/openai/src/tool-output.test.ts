@@ -22,7 +22,7 @@ describe('toolCallContent', () => {
       bindingMessage: 'Pay 5000 EUR to ACME',
       expiresAt: '2030-01-01T00:00:00.000Z',
       progress: { required: 2, approvedBy: ['alice'] },
-      note: expect.stringContaining('Do not call the tool again'),
+      note: expect.stringContaining('call create_payout again with exactly the same arguments: that never asks the approver twice'),
     });
   });
 
@@ -37,7 +37,7 @@ describe('toolCallContent', () => {
   it('describes failures by code and message, with schema issues for invalid arguments', () => {
     expect(toolCallContent({ status: 'failed', tool: 't', error: new InvalidArgumentsError('t', ['amount: too small']) })).toMatchObject({
       error: { code: 'ERR_INVALID_ARGUMENTS', issues: ['amount: too small'] },
-      note: expect.stringContaining('Correct the arguments'),
+      note: expect.stringContaining('Fix the arguments'),
     });
     const plain = toolCallContent({ status: 'failed', tool: 't', error: new Error('boom') });
     expect(plain).toMatchObject({ error: { code: 'ERR_TOOL_FAILED', message: 'boom' } });

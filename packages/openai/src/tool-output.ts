@@ -1,9 +1,11 @@
 import { CountersignError, type ToolOutcome } from '@countersign/core';
+import { modelInstruction, pendingSummary } from '@countersign/core/adapters';
 
 /**
  * What the model reads back from a guarded tool call: the JSON in a `role: 'tool'` message
  * (Chat Completions), a `function_call_output` (Responses) or a function tool's output (Agents SDK).
- * `note` tells the model, in words, what it may and may not do next.
+ * `note` tells the model, in words, what it may and may not do next: core's one table
+ * (`modelInstruction`), the same words every adapter uses.
  */
 export type ToolCallContent =
   | { status: 'done'; tool: string; result: unknown; approvalId?: string; approvedBy?: string[] }
@@ -62,9 +64,7 @@ export function toolCallContent(outcome: ToolOutcome<unknown>): ToolCallContent 
         ...(outcome.progress
           ? { progress: { required: outcome.progress.required, approvedBy: outcome.progress.received.map((record) => record.subject) } }
           : {}),
-        note:
-          `This action waits for ${outcome.approver} to approve it and has not run. ` +
-          'Tell the user who must approve it. Do not call the tool again for it: it runs once approved.',
+        note: `This action has not run: it ${pendingSummary(outcome)} ${modelInstruction(outcome)}`,
       };
     case 'denied':
       return {
@@ -72,14 +72,14 @@ export function toolCallContent(outcome: ToolOutcome<unknown>): ToolCallContent 
         tool: outcome.tool,
         approvalId: outcome.approvalId,
         ...(outcome.reason ? { reason: outcome.reason } : {}),
-        note: 'A human declined this action. It did not run. Do not retry it unless the user asks.',
+        note: `A human declined this action. ${modelInstruction(outcome)}`,
       };
     case 'expired':
       return {
         status: 'expired',
         tool: outcome.tool,
         approvalId: outcome.approvalId,
-        note: 'Nobody approved this action in time. It did not run.',
+        note: `Nobody approved this action in time. ${modelInstruction(outcome)}`,
       };
     case 'failed':
       return {
@@ -87,7 +87,7 @@ export function toolCallContent(outcome: ToolOutcome<unknown>): ToolCallContent 
         tool: outcome.tool,
         error: describeError(outcome.error),
         ...(outcome.approvalId ? { approvalId: outcome.approvalId } : {}),
-        note: failureNote(outcome.error),
+        note: modelInstruction(outcome),
       };
   }
 }
@@ -108,11 +108,4 @@ function describeError(error: Error): { code: string; message: string; issues?: 
   const issues = (error as { issues?: unknown }).issues;
   if (code === 'ERR_INVALID_ARGUMENTS' && Array.isArray(issues)) return { code, message: error.message, issues: issues.map(String) };
   return { code, message: error.message };
-}
-
-function failureNote(error: Error): string {
-  const code = CountersignError.isInstance(error) ? error.code : undefined;
-  if (code === 'ERR_INVALID_ARGUMENTS') return 'Nothing ran. Correct the arguments and call the tool again.';
-  if (code === 'ERR_UNKNOWN_TOOL') return 'Nothing ran. Use one of the tools you were given.';
-  return 'The action did not complete. Tell the user what failed.';
 }

@@ -7,6 +7,7 @@ import {
   type ToolApprovalPending,
   type ToolOutcome,
 } from '@countersign/core';
+import { argumentsHashOf } from '@countersign/core/adapters';
 import { UnknownToolError } from '../errors.js';
 import { toolParameters, type ModelToolParameters } from '../tool-parameters.js';
 
@@ -152,9 +153,30 @@ export class GuardedToolCalls {
   async run(call: ModelToolCall, options: HandleOptions = {}): Promise<ToolOutcome<unknown>> {
     const prepared = this.prepare(call);
     if ('outcome' in prepared) return prepared.outcome;
-    const outcome = await this.invoke(prepared.entry, prepared.args, call.callId, options);
+    // The model was told that calling again with the same arguments checks on the waiting call:
+    // resume that approval rather than asking the approver a second time.
+    const waiting = this.#waitingWithSameArguments(prepared.entry, prepared.args);
+    const outcome = waiting
+      ? await this.#resumeFor(waiting, prepared.args, call.callId, options)
+      : await this.invoke(prepared.entry, prepared.args, call.callId, options);
     this.remember(call, prepared.entry, prepared.args, outcome);
     return outcome;
+  }
+
+  #waitingWithSameArguments(entry: GuardedToolEntry, args: unknown): PendingRecord | undefined {
+    if (entry.guard.risk !== 'irreversible') return undefined;
+    const argsSha256 = argumentsHashOf(entry.guard, args);
+    if (argsSha256 === undefined) return undefined;
+    return [...this.#pending.values()].find((record) => record.entry === entry && record.outcome.argsSha256 === argsSha256);
+  }
+
+  async #resumeFor(waiting: PendingRecord, args: unknown, callId: string, options: HandleOptions): Promise<ToolOutcome<unknown>> {
+    try {
+      return await waiting.entry.guard.resume(waiting.outcome.approvalId, args, { callId, signal: options.signal });
+    } catch (error) {
+      if (isAbort(error, options.signal)) throw error;
+      return { status: 'failed', tool: waiting.entry.guard.name, error: asError(error) };
+    }
   }
 
   /** Records a pending call, or forgets one that reached a final outcome. */
