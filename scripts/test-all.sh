@@ -27,6 +27,9 @@ pnpm demo --approve-as alice --port 0
 step "example: OpenAI tool calling (scripted model server, approved as alice)"
 pnpm exec tsx examples/openai-payout/main.ts --offline --approve-as alice --port 0
 
+step "example: Vercel AI SDK (mock model, the SDK's tool approval flow, approved as alice)"
+pnpm exec tsx examples/ai-sdk-payout/main.ts --offline --approve-as alice --port 0
+
 step "example: LangChain agent (scripted model, LangGraph interrupt, approved as alice)"
 pnpm exec tsx examples/langchain-payout/main.ts --approve-as alice --port 0
 

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEV_STACK_FLAGS } from '../../packages/devkit/src/cli-flags.js';
+import { aiSdkPayoutCommand } from '../ai-sdk-payout/command.js';
 import { langchainPayoutCommand } from '../langchain-payout/command.js';
 import { openaiPayoutCommand } from '../openai-payout/command.js';
 import { demoCommand } from '../payout-demo/command.js';
@@ -18,7 +19,7 @@ describe('README flag lists', () => {
 
   it('README.md names every flag of every example, and the devkit README every countersign-dev flag', async () => {
     const readme = await readFile(join(repositoryRoot, 'README.md'), 'utf8');
-    for (const command of [demoCommand, openaiPayoutCommand, langchainPayoutCommand]) {
+    for (const command of [demoCommand, openaiPayoutCommand, langchainPayoutCommand, aiSdkPayoutCommand]) {
       for (const name of Object.keys(command.flags)) expect(readme).toMatch(new RegExp(`\`--${name}[ \`]`));
     }
     const devkitReadme = await readFile(join(repositoryRoot, 'packages/devkit/README.md'), 'utf8');

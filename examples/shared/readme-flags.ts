@@ -4,6 +4,7 @@
  * marked blocks; a test fails when a README is out of date.
  */
 import { DEV_STACK_FLAGS, flagLabel } from '../../packages/devkit/src/cli-flags.js';
+import { aiSdkPayoutCommand } from '../ai-sdk-payout/command.js';
 import { langchainPayoutCommand } from '../langchain-payout/command.js';
 import { openaiPayoutCommand } from '../openai-payout/command.js';
 import { demoCommand } from '../payout-demo/command.js';
@@ -16,7 +17,7 @@ export interface GeneratedBlock {
   content: string;
 }
 
-const commands = [demoCommand, openaiPayoutCommand, langchainPayoutCommand];
+const commands = [demoCommand, openaiPayoutCommand, langchainPayoutCommand, aiSdkPayoutCommand];
 
 function label(name: string, flag: FlagDefinition): string {
   return `${flag.short ? `-${flag.short}, ` : ''}--${name}${flag.type === 'string' ? ` ${flag.value ?? '<value>'}` : ''}`;
