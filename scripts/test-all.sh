@@ -36,6 +36,9 @@ pnpm exec tsx examples/langchain-payout/main.ts --approve-as alice --port 0
 step "example: protect your API (Express + @countersign/server, an agent calls it, approved as alice)"
 pnpm exec tsx examples/protect-your-api/main.ts --approve-as alice
 
+step "example: MCP treasury server + agent (payout pauses, approved as alice, runs once)"
+pnpm exec tsx examples/mcp-payout/main.ts --approve-as alice
+
 # The closing line CI reads: counts from vitest's own JSON report (every step above must have passed).
 node -e '
 const results = require("./.vitest-results.json");
