@@ -221,6 +221,7 @@ export function createApprovalFlow<Result>(ports: ToolCallPorts, definition: Too
   ): Promise<ToolOutcome<Result>> {
     let claimed = false;
     const record = await store.update(approvalId, (current) => {
+      claimed = false; // a store may call this more than once; the last call counts
       if (current.state !== 'pending') return current;
       claimed = true;
       return { ...current, state: 'executing', fence, approval: approval.toJSON(), updatedAt: Date.now() };
@@ -273,6 +274,7 @@ export function createApprovalFlow<Result>(ports: ToolCallPorts, definition: Too
   async function settle(approvalId: string, approval: PendingApproval, outcome: FinalOutcome<Result>): Promise<ToolOutcome<Result>> {
     let settled = false;
     const record = await store.update(approvalId, (current) => {
+      settled = false;
       if (current.state !== 'pending') return current;
       settled = true;
       return { ...current, state: outcome.status, outcome: encodeOutcome(outcome), approval: approval.toJSON(), updatedAt: Date.now() };
@@ -315,6 +317,7 @@ export function createApprovalFlow<Result>(ports: ToolCallPorts, definition: Too
   async function settleUnknown(approvalId: string): Promise<ToolOutcome<Result>> {
     let settled = false;
     const record = await store.update(approvalId, (current) => {
+      settled = false;
       if (current.state !== 'executing') return current;
       settled = true;
       return { ...current, state: 'unknown', outcome: { status: 'unknown', tool, approvalId }, updatedAt: Date.now() };

@@ -50,7 +50,11 @@ export interface ApprovalStore {
   /** The record for a model tool call, so a re-run of the same call resumes instead of asking again. */
   findByCall(tool: string, callId: string): Promise<StoredToolCall | undefined>;
   put(record: StoredToolCall): Promise<void>;
-  /** Atomically replaces the record with `change(current)`; returns the new record. */
+  /**
+   * Atomically replaces the record with `change(current)`; returns the new record. A store that
+   * updates optimistically (compare-and-set) may call `change` more than once, on fresher records:
+   * only its last result is stored, so `change` must not depend on earlier calls.
+   */
   update(id: string, change: (current: StoredToolCall) => StoredToolCall): Promise<StoredToolCall>;
   list(): Promise<StoredToolCall[]>;
   delete(id: string): Promise<void>;
