@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config';
 const subpaths: Record<string, string> = { '@countersign/core/adapters': './packages/core/src/adapters/index.ts' };
 const alias = [
   ...Object.entries(subpaths).map(([find, path]) => ({ find, replacement: fileURLToPath(new URL(path, import.meta.url)) })),
-  ...['core', 'devkit', 'langchain', 'openai', 'server', 'mcp', 'ai-sdk'].map((name) => ({
+  ...['core', 'devkit', 'langchain', 'openai', 'redis', 'server', 'mcp', 'ai-sdk'].map((name) => ({
     find: `@countersign/${name}`,
     replacement: fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url)),
   })),
@@ -20,7 +20,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     projects: [
-      ...['core', 'devkit', 'langchain', 'openai', 'server', 'mcp', 'ai-sdk'].map((name) => ({
+      ...['core', 'devkit', 'langchain', 'openai', 'redis', 'server', 'mcp', 'ai-sdk'].map((name) => ({
         extends: true as const,
         test: { name, include: [`packages/${name}/src/**/*.test.ts`] },
       })),

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 
 const require = createRequire(import.meta.url);
 let failures = 0;
-for (const name of ['core', 'devkit', 'langchain', 'openai', 'server', 'mcp', 'ai-sdk']) {
+for (const name of ['core', 'devkit', 'langchain', 'openai', 'redis', 'server', 'mcp', 'ai-sdk']) {
   const directory = resolve('packages', name, 'dist');
   const esm = Object.keys(await import(pathToFileURL(resolve(directory, 'index.js')).href)).sort();
   const cjs = Object.keys(require(resolve(directory, 'index.cjs'))).filter((key) => key !== '__esModule').sort();

@@ -1,0 +1,156 @@
+import { ApprovalStoreError, ConfigurationError, type ApprovalStore, type StoredToolCall } from '@countersign/core';
+import { openRedisConnection, type RedisConnectionOptions } from './connection.js';
+import { ACQUIRE_LEASE, RELEASE_LEASE, RENEW_LEASE, WRITE_RECORD } from './lua-scripts.js';
+import { decodeStoredCall, encodeStoredCall } from './stored-call-codec.js';
+
+/** Options of {@link redisApprovalStore}. */
+export interface RedisApprovalStoreOptions extends RedisConnectionOptions {
+  /**
+   * How long a lease outlives an agent process that stops renewing it (crashed, killed, cut off),
+   * in milliseconds. A call whose executor's lease lapses is answered as "outcome unknown" and never
+   * run again. Holders renew every third of it. Default 30 000.
+   */
+  leaseMs?: number | undefined;
+  /**
+   * How long a tool call's keys outlive its approval's expiry, in milliseconds, so that resumes
+   * and re-runs of the same model call still read the stored outcome. Default 86 400 000 (one day).
+   */
+  retainMs?: number | undefined;
+}
+
+/** An {@link ApprovalStore} on Redis, with `close()` for its connection. */
+export interface RedisApprovalStore extends ApprovalStore {
+  /** Closes the connection (a client you passed in is closed too). */
+  close(): Promise<void>;
+}
+
+/** Compare-and-set attempts of one `update` before it reports contention. */
+const MAX_UPDATE_ATTEMPTS = 64;
+
+/**
+ * An approval store shared by any number of agent processes through one Redis: pending
+ * approvals, the tool-call ledger and stored outcomes.
+ *
+ * - Leases are `SET NX PX` made atomic with a fencing token from one counter (a Lua script): one
+ *   process at a time polls an approved call and runs it; the token it ran under is recorded with
+ *   the call, so only that run can store its outcome.
+ * - `update` is compare-and-set in Lua (the record is written only if it still reads what `change`
+ *   saw), retried on contention, so updates from many processes are never lost.
+ * - Keys expire `retainMs` after their approval does; leases expire `leaseMs` after their last
+ *   renewal.
+ * - Commands fail closed: Redis down or slower than `commandTimeoutMs` rejects with
+ *   {@link RedisUnavailableError}; nothing is queued or retried without bound. The connection
+ *   reconnects on its own.
+ *
+ * @example
+ * ```ts
+ * const store = redisApprovalStore({ url: 'redis://127.0.0.1:6379' });
+ * const agent = await createAgent({ issuer, clientId, key, approvals: { store } });
+ * ```
+ * @throws {ConfigurationError} for a missing URL, plain `redis://` off loopback, or bad durations.
+ * @see https://redis.io/docs/latest/develop/use/patterns/distributed-locks/ (leases with tokens)
+ */
+export function redisApprovalStore(options: RedisApprovalStoreOptions): RedisApprovalStore {
+  const leaseMs = whole(options.leaseMs ?? 30_000, 'leaseMs');
+  const retainMs = whole(options.retainMs ?? 86_400_000, 'retainMs');
+  const connection = openRedisConnection(options);
+  const { prefix } = connection;
+  const recordKey = (id: string) => `${prefix}call:${id}`;
+  const indexKey = (tool: string, callId: string) => `${prefix}by-call:${tool}:${callId}`;
+  const leaseKey = (name: string) => `${prefix}lease:${name}`;
+  const fenceKey = `${prefix}fence`;
+  const script = (name: string, source: string, keys: number) => {
+    if (!(name in connection.client)) connection.client.defineCommand(name, { lua: source, numberOfKeys: keys });
+    return (...args: (string | number)[]) => (connection.client as unknown as Record<string, (...values: (string | number)[]) => Promise<unknown>>)[name]!(...args);
+  };
+  const acquire = script('countersignAcquireLease', ACQUIRE_LEASE, 2);
+  const renew = script('countersignRenewLease', RENEW_LEASE, 1);
+  const release = script('countersignReleaseLease', RELEASE_LEASE, 1);
+  const write = script('countersignWriteRecord', WRITE_RECORD, 2);
+
+  /** Writes `record` (when the stored text is still `expected`, unless that is ''). */
+  const writeRecord = (record: StoredToolCall, text: string, expected: string) => {
+    const expiry = Math.max(record.approval.expiresAt, Date.now()) + retainMs;
+    const index = record.callId === undefined ? recordKey(record.id) : indexKey(record.tool, record.callId);
+    return connection.run('store a tool call', async () => (await write(recordKey(record.id), index, expected, text, expiry, record.callId === undefined ? '0' : '1')) === 1);
+  };
+  const read = async (id: string) => {
+    const text = await connection.run('read a tool call', (client) => client.get(recordKey(id)));
+    return text === null ? undefined : { text, record: decodeStoredCall(text, recordKey(id)) };
+  };
+
+  return {
+    leaseMs,
+    async acquireLease(name, ttlMs) {
+      const fence = await connection.run('take a lease', () => acquire(leaseKey(name), fenceKey, whole(ttlMs, 'ttlMs')));
+      return fence === null ? undefined : Number(fence);
+    },
+    async renewLease(name, fence, ttlMs) {
+      return (await connection.run('renew a lease', () => renew(leaseKey(name), fence, whole(ttlMs, 'ttlMs')))) === 1;
+    },
+    async releaseLease(name, fence) {
+      await connection.run('release a lease', () => release(leaseKey(name), fence));
+    },
+    async get(id) {
+      return (await read(id))?.record;
+    },
+    async findByCall(tool, callId) {
+      const id = await connection.run('find a tool call', (client) => client.get(indexKey(tool, callId)));
+      if (id === null || !id.startsWith(`${prefix}call:`)) return undefined;
+      const record = (await read(id.slice(`${prefix}call:`.length)))?.record;
+      return record?.tool === tool && record.callId === callId ? record : undefined;
+    },
+    async put(record) {
+      const encoded = encodeStoredCall(record, `tool call ${String(record?.id)}`);
+      await writeRecord(encoded.record, encoded.text, '');
+    },
+    async update(id, change) {
+      for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+        const current = await read(id);
+        if (current === undefined) throw new ApprovalStoreError(`no stored tool call for approval ${id}`);
+        const changed = change(current.record);
+        if (changed?.id !== id) throw new ApprovalStoreError(`an update of approval ${id} may not change its id`);
+        const next = encodeStoredCall(changed, `update of tool call ${id}`);
+        if (next.record.id !== id) throw new ApprovalStoreError(`an update of approval ${id} may not change its id`);
+        if (next.text === current.text) return next.record;
+        if (await writeRecord(next.record, next.text, current.text)) return next.record;
+        // Another process wrote in between: read again, after a moment that spreads the retries.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 ** attempt, 50)));
+      }
+      throw new ApprovalStoreError(`update of tool call ${id} kept conflicting with other writers (${MAX_UPDATE_ATTEMPTS} attempts); retry later`);
+    },
+    async list() {
+      const keys = await connection.run('list tool calls', async (client) => {
+        const found: string[] = [];
+        let cursor = '0';
+        do {
+          const [next, batch] = await client.scan(cursor, 'MATCH', `${escapeGlob(prefix)}call:*`, 'COUNT', 200);
+          cursor = next;
+          found.push(...batch);
+        } while (cursor !== '0');
+        return found;
+      });
+      if (keys.length === 0) return [];
+      const texts = await connection.run('read tool calls', (client) => client.mget(keys));
+      return texts.flatMap((text, index) => (text === null ? [] : [decodeStoredCall(text, keys[index]!)]));
+    },
+    async delete(id) {
+      const current = await read(id);
+      await connection.run('delete a tool call', (client) => {
+        const keys = [recordKey(id)];
+        if (current?.record.callId !== undefined) keys.push(indexKey(current.record.tool, current.record.callId));
+        return client.del(...keys);
+      });
+    },
+    close: () => connection.close(),
+  };
+}
+
+function whole(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new ConfigurationError(`${name} must be a positive whole number of milliseconds`);
+  return value;
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (character) => `\\${character}`);
+}
