@@ -1,17 +1,7 @@
 import { ConfigurationError } from '@countersign/core';
+import type { ReplayStore } from '@countersign/server';
 import { openRedisConnection, type RedisConnectionOptions } from './connection.js';
-
-/**
- * Where a resource server remembers what may be used once (DPoP proof `jti`s, spent action
- * tokens). Structurally the `ReplayStore` of `@countersign/server`.
- *
- * @see https://www.rfc-editor.org/rfc/rfc9449#section-11.1 (proof replay)
- */
-export interface ReplayStore {
-  /** Records `key` as used for `ttlMs` milliseconds. Resolves `true` the first time a key is
-   *  recorded and `false` while it is still recorded. Atomic across all users of the store. */
-  consume(key: string, ttlMs: number): Promise<boolean>;
-}
+import type { RedisUnavailableError } from './errors.js';
 
 /** Options of {@link redisReplayStore}. */
 export type RedisReplayStoreOptions = RedisConnectionOptions;
