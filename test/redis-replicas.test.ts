@@ -92,6 +92,9 @@ async function all(replicas: Replica[], command: Record<string, unknown>): Promi
   return (await Promise.all(replicas.map((replica) => replica.next()))) as unknown as Outcome[];
 }
 
+/** Status, and the error code of a failure, for readable assertion diffs. */
+const summary = (outcome: Outcome) => (outcome.status === 'failed' ? `failed ${outcome.code}` : outcome.status);
+
 const listAccounts = () =>
   guardTool(observer.agent, {
     name: 'list_accounts',
@@ -161,14 +164,14 @@ describe('agent replicas sharing one Redis approval store', () => {
     const callId = `model-call-${sequence}`;
 
     const asked = await all(replicas, { op: 'invoke', args, callId });
-    expect(asked.map((outcome) => outcome.status)).toEqual(Array(8).fill('approval_pending'));
+    expect(asked.map(summary)).toEqual(Array(8).fill('approval_pending'));
     const approvalId = asked[0]!.approvalId!;
     expect(new Set(asked.map((outcome) => outcome.approvalId))).toEqual(new Set([approvalId]));
     const before = await balance();
     await approve(`Pay 70 EUR to ${args.recipient}`); // exactly one request reached the approver
 
     const resumed = await all(replicas, { op: 'invoke', args, callId, wait: true });
-    expect(resumed.map((outcome) => outcome.status)).toEqual(Array(8).fill('done'));
+    expect(resumed.map(summary)).toEqual(Array(8).fill('done'));
     expect(resumed.filter((outcome) => outcome.executed)).toHaveLength(1);
     const payoutId = resumed.find((outcome) => outcome.executed)!.result!.payoutId;
     expect(resumed.map((outcome) => outcome.result?.payoutId)).toEqual(Array(8).fill(payoutId));

@@ -27,7 +27,9 @@ interface ReplicaConfig {
 const config = JSON.parse(process.env.COUNTERSIGN_REPLICA ?? '{}') as ReplicaConfig;
 const say = (message: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(message)}\n`);
 
-const store = redisApprovalStore({ url: config.redisUrl, keyPrefix: config.keyPrefix, leaseMs: config.leaseMs });
+// A generous command timeout: these processes share a busy test machine, and timeouts are
+// tested elsewhere (test/redis-approval-store.test.ts).
+const store = redisApprovalStore({ url: config.redisUrl, keyPrefix: config.keyPrefix, leaseMs: config.leaseMs, commandTimeoutMs: 10_000, connectTimeoutMs: 10_000 });
 const agent = await createAgent({
   issuer: config.issuer,
   clientId: config.clientId,
@@ -72,7 +74,11 @@ for await (const line of createInterface({ input: process.stdin })) {
   const command = JSON.parse(line) as { op: 'invoke'; args: unknown; callId: string; wait?: boolean; hangAfterPayout?: boolean };
   executed = false;
   hangAfterPayout = command.hangAfterPayout === true;
-  const outcome = await createPayout.invoke(command.args, { callId: command.callId, wait: command.wait });
+  // As a replica's work loop would: a call still executing elsewhere is asked about again.
+  let outcome = await createPayout.invoke(command.args, { callId: command.callId, wait: command.wait });
+  for (let attempt = 1; attempt < 4 && outcome.status === 'failed' && outcome.retryable && (outcome.error as { code?: string }).code === 'ERR_TOOL_CALL_IN_PROGRESS'; attempt++) {
+    outcome = await createPayout.invoke(command.args, { callId: command.callId, wait: command.wait });
+  }
   say({
     event: 'outcome',
     status: outcome.status,
