@@ -12,13 +12,13 @@ export interface TestIssuer {
   token(claims?: Record<string, unknown>, header?: Record<string, unknown>): Promise<string>;
 }
 
-export async function createTestIssuer(resource: string, issuer = 'https://as.test.example'): Promise<TestIssuer> {
+export async function createTestIssuer(resource: string, issuer = 'https://as.test.example', kid = 'issuer-key'): Promise<TestIssuer> {
   const { privateKey, publicKey } = await generateKeyPair('ES256');
-  const publicJwk = { ...(await exportJWK(publicKey)), kid: 'issuer-key', alg: 'ES256', use: 'sig' };
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
   return {
     issuer,
     jwks: { keys: [publicJwk] },
-    token: (claims = {}, header = {}) => signToken(privateKey, { iss: issuer, aud: resource, ...claims }, { kid: 'issuer-key', ...header }),
+    token: (claims = {}, header = {}) => signToken(privateKey, { iss: issuer, aud: resource, ...claims }, { kid, ...header }),
   };
 }
 
