@@ -239,13 +239,13 @@ describe('guarded tools on the devkit stack', () => {
     } finally {
       await first.close();
     }
-    await stack.approvals.approve(viewOf(pending).id, 'bob');
+    await stack.approvals.approve(viewOf(pending).id, 'alice');
 
     const second = await createAgent({ issuer: stack.issuer, clientId: dev.clientId, key: dev.identity, approvals: { store: fileApprovalStore(path) } });
     try {
       const { tool, executions } = payoutTool(second);
       const done = await tool.invoke(args, { callId: 'call-restart', wait: true });
-      expect(done).toMatchObject({ status: 'done', approvalId: pending.approvalId, approvers: [{ subject: 'bob' }] });
+      expect(done).toMatchObject({ status: 'done', approvalId: pending.approvalId, approvers: [{ subject: 'alice' }] });
       expect(executions).toHaveLength(1);
       expect(await balance()).toBe(before - 65);
       expect(await fileApprovalStore(path).get(pending.approvalId)).toMatchObject({ state: 'done', callId: 'call-restart' });

@@ -67,6 +67,7 @@ export type { AuthenticationChallenge } from './lib/www-authenticate.js';
 export { memoryApprovalStore } from './tools/memory-approval-store.js';
 export { fileApprovalStore } from './tools/file-approval-store.js';
 export { MalformedApprovalError, ApprovalTokenUnavailableError, ApprovalGrantRefusedError } from './approvals/errors.js';
+export { describeApprovalProgress } from './approvals/approval-progress.js';
 export { validateBindingMessage, validateDisplayedText, MAX_BINDING_MESSAGE_LENGTH } from './approvals/binding-message.js';
 export { findInvisibleCharacter, codePointLabel, INVISIBLE_CHARACTER } from './lib/invisible-characters.js';
 export type { InvisibleCharacter } from './lib/invisible-characters.js';

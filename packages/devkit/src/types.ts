@@ -12,6 +12,11 @@ export interface AgentRegistration {
   jwks: PublicJwks;
   /** Scopes it may request, e.g. `['accounts:read', 'payouts:write']`. */
   scopes: string[];
+  /**
+   * Approver id of the person who owns (runs) this agent, e.g. `alice`. Known owners may not approve
+   * their own agent's actions, and requests addressed to them are refused.
+   */
+  owner?: string | undefined;
 }
 
 /** Options of {@link startDevStack}. */

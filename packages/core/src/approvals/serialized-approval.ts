@@ -108,5 +108,9 @@ function progress(value: unknown): ApprovalProgress {
     }
     return { subject: entry.subject, approvedAt: entry.approvedAt };
   });
-  return { required: value.required, received };
+  if (value.waitingFor === undefined) return { required: value.required, received };
+  if (!Array.isArray(value.waitingFor) || value.waitingFor.some((entry) => typeof entry !== 'string' || entry === '')) {
+    throw new MalformedApprovalError('serialized approval progress.waitingFor must be an array of non-empty strings');
+  }
+  return { required: value.required, received, waitingFor: [...(value.waitingFor as string[])] };
 }

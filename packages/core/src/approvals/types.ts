@@ -40,6 +40,8 @@ export interface ApprovalProgress {
   required: number;
   /** Who has approved so far. */
   received: ApproverRecord[];
+  /** Who could give the next approval, when the server says (`approvals_waiting_for`). */
+  waitingFor?: string[] | undefined;
 }
 
 /** JSON form of a pending approval, enough to resume it after a restart. Holds no token. */

@@ -87,10 +87,13 @@ export function parseApprovers(value: unknown): ApproverRecord[] {
 
 /**
  * Dual-control progress from an `authorization_pending` error's extra members
- * (`approvals_required`, `approvals_received`), when the server sends them.
+ * (`approvals_required`, `approvals_received`, `approvals_waiting_for`), when the server sends them.
  */
 export function parsePendingProgress(parameters: Readonly<Record<string, unknown>>): ApprovalProgress | undefined {
   const required = parameters.approvals_required;
   if (typeof required !== 'number' || !Number.isInteger(required) || required < 1) return undefined;
-  return { required, received: parseApprovers(parameters.approvals_received) };
+  const progress: ApprovalProgress = { required, received: parseApprovers(parameters.approvals_received) };
+  const waiting = parameters.approvals_waiting_for;
+  if (Array.isArray(waiting)) progress.waitingFor = waiting.filter((entry): entry is string => typeof entry === 'string' && entry !== '').slice(0, 50);
+  return progress;
 }

@@ -1,5 +1,6 @@
 import type { ZodType } from 'zod';
 import { sleep } from '../lib/sleep.js';
+import { describeApprovalProgress } from '../approvals/approval-progress.js';
 import { waitForNextPoll } from '../approvals/pending-approval.js';
 import { ApprovalTokenUnavailableError } from '../approvals/errors.js';
 import { sameAuthorizationDetails } from '../oauth/ciba-responses.js';
@@ -352,7 +353,10 @@ export function createApprovalFlow<Result>(ports: ToolCallPorts, definition: Too
       expiresAt: new Date(record.approval.expiresAt).toISOString(),
       argsSha256: record.argsSha256,
     };
-    if (record.approval.progress !== undefined) outcome.progress = record.approval.progress;
+    if (record.approval.progress !== undefined) {
+      outcome.progress = record.approval.progress;
+      outcome.progressText = describeApprovalProgress(record.approval.progress);
+    }
     return outcome;
   }
 

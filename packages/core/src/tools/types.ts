@@ -95,6 +95,8 @@ export interface ToolApprovalPending {
   argsSha256: string;
   /** Dual-control progress, where the authorization server reports it. */
   progress?: ApprovalProgress | undefined;
+  /** That progress in one line, e.g. `1 of 2 approvals (alice); waiting for one more of: bob`. */
+  progressText?: string | undefined;
 }
 
 /** A human said no; nothing ran. */

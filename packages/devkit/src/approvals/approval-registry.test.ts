@@ -81,7 +81,7 @@ describe('createApprovalRegistry', () => {
   it('approves with one approver under the threshold and delivers the decision once', async () => {
     const { registry, add, delivered } = harness();
     current = registry;
-    const view = add();
+    const view = add({ loginHint: 'bob' });
     const approved = await registry.approve(view.id, 'bob');
     expect(approved.status).toBe('approved');
     expect(approved.approvals).toEqual([{ approver: 'bob', at: '2026-01-01T00:00:00.000Z' }]);
@@ -137,7 +137,7 @@ describe('createApprovalRegistry', () => {
     await registry.approve(approved.id, 'alice');
     await refusedWithoutChange(registry, approved.id, 'already_decided', () => registry.approve(approved.id, 'bob'));
     await refusedWithoutChange(registry, approved.id, 'already_decided', () => registry.deny(approved.id, 'bob'));
-    const denied = add();
+    const denied = add({ loginHint: 'bob' });
     const view = await registry.deny(denied.id, 'bob', 'not this supplier');
     expect(view).toMatchObject({ status: 'denied', denial: { approver: 'bob', reason: 'not this supplier' } });
     await refusedWithoutChange(registry, denied.id, 'already_decided', () => registry.approve(denied.id, 'alice'));
@@ -165,10 +165,62 @@ describe('createApprovalRegistry', () => {
       status: 'pending',
       requiredApprovals: 2,
       approvers: [{ sub: 'alice', approved_at: 1767225600 }],
+      waitingFor: ['bob'],
       denialReason: undefined,
     });
     advance(61_000);
     expect(registry.progressByAuthReqId('req-progress')?.status).toBe('expired');
+  });
+
+  it('lets only the addressee decide a single-approver request, and says so', async () => {
+    const { registry, add, delivered } = harness();
+    current = registry;
+    const view = add();
+    expect(view).toMatchObject({ mayApprove: ['alice'], mayDeny: ['alice'] });
+    expect(view.decisionRule).toContain('Only alice may approve or deny: the agent addressed this request to alice');
+    await refusedWithoutChange(registry, view.id, 'not_allowed', () => registry.approve(view.id, 'bob'));
+    await refusedWithoutChange(registry, view.id, 'not_allowed', () => registry.deny(view.id, 'bob', 'not mine'));
+    await expect(registry.approve(view.id, 'bob')).rejects.toThrow('this request is addressed to alice: only alice may approve or deny it');
+    expect(delivered).toHaveLength(0);
+    expect((await registry.approve(view.id, 'alice')).status).toBe('approved');
+  });
+
+  it('needs the addressee among the two approvers under dual control; anyone eligible may deny', async () => {
+    const { registry, add } = harness();
+    current = registry;
+    const first = add({ amount: 5000, loginHint: 'alice' });
+    expect(first).toMatchObject({ mayApprove: ['alice', 'bob'], mayDeny: ['alice', 'bob'] });
+    expect(first.decisionRule).toContain('2 different people must approve, alice (the agent addressed the request to alice) and one more of: bob');
+    const afterBob = await registry.approve(first.id, 'bob');
+    expect(afterBob).toMatchObject({ status: 'pending', mayApprove: ['alice'] });
+    expect((await registry.approve(first.id, 'alice')).status).toBe('approved');
+    const denied = add({ amount: 5000, loginHint: 'alice' });
+    expect((await registry.deny(denied.id, 'bob', 'unknown supplier')).status).toBe('denied');
+  });
+
+  it("refuses the agent owner's own approval, and names who else may decide", async () => {
+    const { registry, add } = harness();
+    current = registry;
+    const view = add({ amount: 5000, loginHint: 'bob', agentOwner: 'alice' });
+    expect(view.mayApprove).toEqual(['bob']);
+    expect(view.decisionRule).toContain('alice owns the agent and may not approve its actions');
+    await refusedWithoutChange(registry, view.id, 'not_allowed', () => registry.approve(view.id, 'alice'));
+    await expect(registry.approve(view.id, 'alice')).rejects.toThrow("alice owns the agent that asks: an agent's owner may not approve its actions");
+  });
+
+  it('counts open requests per agent and per addressee', async () => {
+    const { registry, add, advance } = harness();
+    current = registry;
+    add();
+    add({ loginHint: 'bob' });
+    const decided = add();
+    await registry.approve(decided.id, 'alice');
+    add({ clientId: 'other-agent' });
+    expect(registry.openRequests({ clientId: 'payout-agent' })).toBe(2);
+    expect(registry.openRequests({ loginHint: 'alice' })).toBe(2);
+    expect(registry.openRequests({ loginHint: 'bob' })).toBe(1);
+    advance(61_000);
+    expect(registry.openRequests({ clientId: 'payout-agent' })).toBe(0);
   });
 
   it('refuses a denial reason with control characters or too long', async () => {

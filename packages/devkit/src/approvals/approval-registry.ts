@@ -3,7 +3,8 @@ import { DevkitError } from '../errors.js';
 import type { AgentActionDetail } from '../authorization-server/agent-action-details.js';
 import { findApprover, listApprovers, DEV_APPROVERS } from './approver-directory.js';
 import { hiddenCharacterIn } from './displayed-text.js';
-import { refusalToApprove, refusalToDecide, type ActionPolicy } from './dual-control-policy.js';
+import type { ActionPolicy } from './dual-control-policy.js';
+import { decisionRule, nextApprovers, possibleDeniers, refusalToApproveRequest, refusalToDenyRequest, type DecisionContext } from './decision-rights.js';
 import type { ApprovalView, DevApprovals, DevApprover } from './types.js';
 
 /** One RFC 9396 authorization details object, as the agent sent it. */
@@ -23,6 +24,8 @@ export interface NewApproval {
   /** The validated `agent_action`, if any. */
   action?: AgentActionDetail | undefined;
   policy: ActionPolicy;
+  /** Approver id of the person who owns the asking agent, when known: they may not approve its actions. */
+  agentOwner?: string | undefined;
   /** Milliseconds since the epoch. */
   expiresAt: number;
 }
@@ -39,6 +42,8 @@ export interface ApprovalProgressState {
   status: ApprovalView['status'];
   requiredApprovals: number;
   approvers: ApproverClaim[];
+  /** Who could give the next approval (approver ids). */
+  waitingFor: string[];
   denialReason?: string | undefined;
 }
 
@@ -73,6 +78,8 @@ export interface ApprovalRegistry extends DevApprovals {
   add(request: NewApproval): ApprovalView;
   /** Progress of the request with this `auth_req_id`. */
   progressByAuthReqId(authReqId: string): ApprovalProgressState | undefined;
+  /** How many requests are pending (not decided, not expired) from this agent, or addressed to this approver. */
+  openRequests(filter: { clientId?: string; loginHint?: string }): number;
   /** Stops expiry timers and forgets listeners. */
   close(): void;
 }
@@ -96,7 +103,7 @@ export function createApprovalRegistry(options: ApprovalRegistryOptions): Approv
   const listeners = new Set<(view: ApprovalView) => void>();
 
   function notify(record: ApprovalRecord): void {
-    const snapshot = view(record);
+    const snapshot = view(record, directory);
     for (const listener of [...listeners]) {
       try {
         listener(snapshot);
@@ -166,20 +173,20 @@ export function createApprovalRegistry(options: ApprovalRegistryOptions): Approv
       scheduleExpiry(record);
       forgetOldest();
       notify(record);
-      return view(record);
+      return view(record, directory);
     },
 
     list() {
       const all = [...records.values()];
       all.forEach(refreshExpiry);
-      return all.reverse().map(view);
+      return all.reverse().map((record) => view(record, directory));
     },
 
     get(id) {
       const record = typeof id === 'string' ? records.get(id) : undefined;
       if (record === undefined) throw new DevkitError('not_found', 'no approval request with this id');
       refreshExpiry(record);
-      return view(record);
+      return view(record, directory);
     },
 
     approvers() {
@@ -191,8 +198,7 @@ export function createApprovalRegistry(options: ApprovalRegistryOptions): Approv
       if (record.approvals.some((decision) => decision.approver === approver.id)) {
         throw new DevkitError('already_approved', `${approver.id} already approved this request; a second approval must come from someone else`);
       }
-      const approvedSoFar = record.approvals.map((decision) => findApprover(decision.approver, directory)!);
-      const refusal = refusalToApprove(record.policy, approver, approvedSoFar);
+      const refusal = refusalToApproveRequest(decisionContext(record, directory), approver);
       if (refusal !== undefined) throw new DevkitError('not_allowed', refusal);
 
       record.approvals.push({ approver: approver.id, at: clock() });
@@ -209,7 +215,7 @@ export function createApprovalRegistry(options: ApprovalRegistryOptions): Approv
         settle(record);
       }
       notify(record);
-      return view(record);
+      return view(record, directory);
     },
 
     async deny(id, approverId, reason) {
@@ -217,7 +223,7 @@ export function createApprovalRegistry(options: ApprovalRegistryOptions): Approv
         throw new DevkitError('invalid_request', `a denial reason is one line of at most ${MAX_REASON_LENGTH} characters`);
       }
       const { record, approver } = decidable(id, approverId);
-      const refusal = refusalToDecide(record.policy, approver);
+      const refusal = refusalToDenyRequest(decisionContext(record, directory), approver);
       if (refusal !== undefined) throw new DevkitError('not_allowed', refusal);
 
       record.status = 'denied';
@@ -231,7 +237,7 @@ export function createApprovalRegistry(options: ApprovalRegistryOptions): Approv
       }
       settle(record);
       notify(record);
-      return view(record);
+      return view(record, directory);
     },
 
     subscribe(listener) {
@@ -250,8 +256,21 @@ export function createApprovalRegistry(options: ApprovalRegistryOptions): Approv
         status: record.status,
         requiredApprovals: record.policy.requiredApprovals,
         approvers: record.approvals.map((decision) => ({ sub: decision.approver, approved_at: Math.floor(decision.at / 1000) })),
+        waitingFor: record.status === 'pending' ? nextApprovers(decisionContext(record, directory), directory) : [],
         denialReason: record.denial?.reason,
       };
+    },
+
+    openRequests(filter) {
+      let count = 0;
+      for (const record of records.values()) {
+        refreshExpiry(record);
+        if (record.status !== 'pending') continue;
+        if (filter.clientId !== undefined && record.clientId !== filter.clientId) continue;
+        if (filter.loginHint !== undefined && record.loginHint !== filter.loginHint) continue;
+        count += 1;
+      }
+      return count;
     },
 
     close() {
@@ -267,8 +286,20 @@ function isPlainReason(reason: unknown): reason is string {
   return typeof reason === 'string' && [...reason].length <= MAX_REASON_LENGTH && hiddenCharacterIn(reason) === undefined;
 }
 
+/** The facts that decide who may approve or deny `record`. */
+function decisionContext(record: ApprovalRecord, directory: readonly DevApprover[]): DecisionContext {
+  return {
+    policy: record.policy,
+    addressedTo: record.loginHint,
+    agentOwner: record.agentOwner,
+    approvedSoFar: record.approvals.map((decision) => findApprover(decision.approver, directory)).filter((approver) => approver !== undefined),
+  };
+}
+
 /** What the inbox and the JSON API show of a record: no `auth_req_id`, no token. */
-function view(record: ApprovalRecord): ApprovalView {
+function view(record: ApprovalRecord, directory: readonly DevApprover[]): ApprovalView {
+  const context = decisionContext(record, directory);
+  const pending = record.status === 'pending';
   const summary: Record<string, unknown> = {};
   if (record.action !== undefined) {
     for (const [member, value] of Object.entries(record.action)) {
@@ -288,6 +319,10 @@ function view(record: ApprovalRecord): ApprovalView {
     argsSha256: record.action?.args_sha256,
     summary: structuredClone(summary),
     requiredApprovals: record.policy.requiredApprovals,
+    decisionRule: decisionRule(context, directory),
+    mayApprove: pending ? nextApprovers(context, directory) : [],
+    mayDeny: pending ? possibleDeniers(context, directory) : [],
+    agentOwner: record.agentOwner,
     approvals: record.approvals.map((decision) => ({ approver: decision.approver, at: new Date(decision.at).toISOString() })),
     denial:
       record.denial === undefined

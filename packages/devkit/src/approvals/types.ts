@@ -36,6 +36,14 @@ export interface ApprovalView {
   summary: Record<string, unknown>;
   /** Distinct approvers the server's policy requires (1, or 2 for dual control). */
   requiredApprovals: number;
+  /** Who may decide this request and why, in one sentence for the approver. */
+  decisionRule: string;
+  /** Approver ids who may give the next approval now (empty once decided). */
+  mayApprove: string[];
+  /** Approver ids who may deny now (empty once decided). */
+  mayDeny: string[];
+  /** Approver id of the person who owns the asking agent, when the directory knows it. */
+  agentOwner?: string | undefined;
   approvals: DevDecision[];
   denial?: (DevDecision & { reason?: string | undefined }) | undefined;
   /** ISO 8601. */

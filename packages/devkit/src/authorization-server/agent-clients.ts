@@ -37,6 +37,8 @@ export interface AgentClients {
   disable(clientId: string): void;
   /** The scopes an agent may request, while it is registered and enabled. */
   scopesOf(clientId: string): ReadonlySet<string> | undefined;
+  /** The approver id of the agent's owner, when its registration named one. */
+  ownerOf(clientId: string): string | undefined;
 }
 
 /** Options of {@link createAgentClients}. */
@@ -60,10 +62,15 @@ export interface AgentClientsOptions {
  */
 export function createAgentClients(options: AgentClientsOptions): AgentClients {
   const scopes = new Map<string, ReadonlySet<string>>();
+  const owners = new Map<string, string>();
 
   return {
     register(registration) {
       const { clientId, jwks, scopes: requestedScopes } = checkRegistration(registration, options.knownScopes);
+      const owner = registration.owner;
+      if (owner !== undefined && (typeof owner !== 'string' || !/^[\x21-\x7E]{1,200}$/.test(owner))) {
+        throw new DevkitError('invalid_request', `agent ${clientId}: owner must be an approver id`);
+      }
       const metadata = {
         client_id: clientId,
         token_endpoint_auth_method: 'private_key_jwt',
@@ -85,6 +92,8 @@ export function createAgentClients(options: AgentClientsOptions): AgentClients {
       }
       options.storage.put('Client', clientId, metadata);
       scopes.set(clientId, new Set(requestedScopes));
+      if (owner === undefined) owners.delete(clientId);
+      else owners.set(clientId, owner);
     },
 
     disable(clientId) {
@@ -93,11 +102,16 @@ export function createAgentClients(options: AgentClientsOptions): AgentClients {
       }
       options.storage.remove('Client', clientId);
       scopes.delete(clientId);
+      owners.delete(clientId);
       options.onDisable?.(clientId);
     },
 
     scopesOf(clientId) {
       return scopes.get(clientId);
+    },
+
+    ownerOf(clientId) {
+      return owners.get(clientId);
     },
   };
 }

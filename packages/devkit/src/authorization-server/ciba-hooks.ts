@@ -1,30 +1,59 @@
 import { errors, type KoaContext } from 'oidc-provider';
-import { findApprover } from '../approvals/approver-directory.js';
+import { DEV_APPROVERS, findApprover } from '../approvals/approver-directory.js';
+import { refusalToAddress } from '../approvals/decision-rights.js';
 import { hiddenCharacterIn } from '../approvals/displayed-text.js';
 import type { ApprovalRegistry, RequestedDetail } from '../approvals/approval-registry.js';
-import { actionPolicy, refusalToDecide } from '../approvals/dual-control-policy.js';
+import { actionPolicy } from '../approvals/dual-control-policy.js';
+import type { AgentClients } from './agent-clients.js';
 import { AgentActionDetailError, findAgentAction, type AgentActionDetail } from './agent-action-details.js';
 import type { MemoryStorage } from './memory-adapter.js';
 
 /** Longest binding message accepted, in characters (the same limit as the agent SDK). */
 export const MAX_BINDING_MESSAGE_LENGTH = 128;
 
+/** Open (undecided) requests one agent may have at once, by default. */
+export const DEFAULT_MAX_OPEN_REQUESTS_PER_AGENT = 5;
+/** Open requests addressed to one approver at once, by default. */
+export const DEFAULT_MAX_OPEN_REQUESTS_PER_APPROVER = 20;
+
 /** Options of {@link createCibaHooks}. */
 export interface CibaHooksOptions {
   approvals: ApprovalRegistry;
   storage: MemoryStorage;
+  agents: AgentClients;
   dualControlThreshold: number;
+  /** Open requests per agent before `slow_down` (default {@link DEFAULT_MAX_OPEN_REQUESTS_PER_AGENT}). */
+  maxOpenRequestsPerAgent?: number | undefined;
+  /** Open requests per approver before `slow_down` (default {@link DEFAULT_MAX_OPEN_REQUESTS_PER_APPROVER}). */
+  maxOpenRequestsPerApprover?: number | undefined;
 }
 
 /**
  * The `features.ciba` functions of oidc-provider (its defaults throw "not implemented"): login
- * hints resolve against the dev approver directory, the binding message is required and plain, and
- * each request becomes an entry of the approval registry instead of a push to a phone.
+ * hints resolve against the dev approver directory and must name someone who may approve (not the
+ * agent's owner, and with a second eligible person under dual control), the binding message is
+ * required and plain, an agent or approver with too many open requests gets `slow_down` (no
+ * approval flooding), and each request becomes an entry of the approval registry instead of a push
+ * to a phone.
  *
  * @see https://openid.net/specs/openid-client-initiated-backchannel-authentication-core-1_0.html#rfc.section.7.1
  */
 export function createCibaHooks(options: CibaHooksOptions) {
   const policyOf = (action: AgentActionDetail | undefined) => actionPolicy(action, { dualControlThreshold: options.dualControlThreshold });
+  const perAgent = options.maxOpenRequestsPerAgent ?? DEFAULT_MAX_OPEN_REQUESTS_PER_AGENT;
+  const perApprover = options.maxOpenRequestsPerApprover ?? DEFAULT_MAX_OPEN_REQUESTS_PER_APPROVER;
+
+  /** Nothing stops a looping agent from asking until someone clicks yes, except this. */
+  function refuseFlooding(clientId: string, approverId: string): void {
+    const byAgent = options.approvals.openRequests({ clientId });
+    if (byAgent >= perAgent) {
+      throw new errors.SlowDown(`agent ${clientId} already has ${byAgent} approval requests waiting (at most ${perAgent}); wait for a decision or an expiry before asking again`);
+    }
+    const byApprover = options.approvals.openRequests({ loginHint: approverId });
+    if (byApprover >= perApprover) {
+      throw new errors.SlowDown(`${approverId} already has ${byApprover} approval requests waiting (at most ${perApprover}); wait for a decision or an expiry before asking again`);
+    }
+  }
 
   return {
     deliveryModes: ['poll'],
@@ -32,8 +61,13 @@ export function createCibaHooks(options: CibaHooksOptions) {
     async processLoginHint(ctx: KoaContext, loginHint: string): Promise<string | undefined> {
       const approver = findApprover(loginHint);
       if (approver === undefined) return undefined; // oidc-provider answers unknown_user_id
-      const refusal = refusalToDecide(policyOf(requestedAction(ctx)), approver);
+      const clientId = String(ctx.oidc.client?.clientId);
+      const refusal = refusalToAddress(
+        { policy: policyOf(requestedAction(ctx)), addressedTo: approver.id, agentOwner: options.agents.ownerOf(clientId) },
+        DEV_APPROVERS,
+      );
       if (refusal !== undefined) throw new errors.InvalidRequest(`login_hint: ${refusal}`);
+      refuseFlooding(clientId, approver.id);
       return approver.id;
     },
 
@@ -82,6 +116,7 @@ export function createCibaHooks(options: CibaHooksOptions) {
         authorizationDetails: details ?? [],
         action,
         policy: policyOf(action),
+        agentOwner: options.agents.ownerOf(client.clientId),
         expiresAt: exp * 1000,
       });
     },

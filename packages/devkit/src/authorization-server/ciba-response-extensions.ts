@@ -24,7 +24,9 @@ const UNSAFE_DESCRIPTION_CHARACTERS = /[^\x20\x21\x23-\x5B\x5D-\x7E]/g;
  *
  * - the backchannel authentication response carries `interval` (oidc-provider omits it);
  * - the server enforces it: a poll that comes early gets `slow_down`, and the interval grows by 5 s;
- * - `authorization_pending` carries `approvals_required` and `approvals_received` (dual control);
+ * - `authorization_pending` carries `approvals_required`, `approvals_received` and
+ *   `approvals_waiting_for` (who may give the next approval), so an agent can say "1 of 2 approvals
+ *   (alice); waiting for one more of: bob";
  * - the approved token response carries `approvers: [{ sub, approved_at }]`;
  * - `access_denied` carries the approver's reason as `error_description` when one was given.
  *
@@ -80,6 +82,7 @@ export function cibaResponseExtensions(options: CibaResponseExtensionsOptions): 
         ...ctx.body,
         approvals_required: progress.requiredApprovals,
         approvals_received: progress.approvers,
+        approvals_waiting_for: progress.waitingFor,
       };
       return;
     }

@@ -227,7 +227,7 @@ describe('CIBA approval and the action token', () => {
 
   it('answers access_denied with the reason after a denial, which then cannot be approved', async () => {
     const agent = await registeredAgent();
-    const { body: started } = await ask(agent, { details: [payout({ amount: 50 }).detail] });
+    const { body: started } = await ask(agent, { details: [payout({ amount: 50 }).detail], loginHint: 'bob' });
     const id = viewOf(agent).id;
     const denied = await stack.approvals.deny(id, 'bob', 'unknown supplier');
     expect(denied).toMatchObject({ status: 'denied', denial: { approver: 'bob', reason: 'unknown supplier' } });
@@ -285,7 +285,7 @@ describe('CIBA approval and the action token', () => {
 
   it('issues a token for a plain CIBA request without authorization_details, never without DPoP', async () => {
     const agent = await registeredAgent();
-    const { body: started } = await ask(agent, { bindingMessage: 'Let the agent read the accounts', scope: 'openid accounts:read' });
+    const { body: started } = await ask(agent, { bindingMessage: 'Let the agent read the accounts', scope: 'openid accounts:read', loginHint: 'carol' });
     expect(viewOf(agent)).toMatchObject({ tool: undefined, requiredApprovals: 1, authorizationDetails: [] });
     await stack.approvals.approve(viewOf(agent).id, 'carol');
     const bearer = await agent.post(`${stack.issuer}/token`, { grant_type: CIBA, auth_req_id: started.auth_req_id }, { dpop: false });

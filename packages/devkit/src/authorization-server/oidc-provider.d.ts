@@ -49,6 +49,7 @@ declare module 'oidc-provider' {
     InvalidScope: new (description: string, scope?: string) => OIDCProviderError;
     InvalidTarget: new (description?: string) => OIDCProviderError;
     UnknownUserId: new (description?: string) => OIDCProviderError;
+    SlowDown: new (description?: string) => OIDCProviderError;
     [name: string]: any;
   };
 

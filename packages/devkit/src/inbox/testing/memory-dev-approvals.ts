@@ -66,7 +66,7 @@ export function createMemoryDevApprovals(): MemoryDevApprovals {
     add(request) {
       const details = request.authorizationDetails ?? [];
       const action = details.find((detail) => detail.type === 'agent_action');
-      const summary = Object.fromEntries(Object.entries(action ?? {}).filter(([name]) => !['type', 'tool', 'args_sha256'].includes(name)));
+      const summary = Object.fromEntries(Object.entries(action ?? {}).filter(([name]) => !['type', 'tool', 'args', 'args_sha256'].includes(name)));
       const now = Date.now();
       const view: ApprovalView = {
         id: randomBytes(12).toString('base64url'),
@@ -77,9 +77,14 @@ export function createMemoryDevApprovals(): MemoryDevApprovals {
         scope: request.scope ?? 'openid payouts:write',
         authorizationDetails: structuredClone(details),
         tool: action?.tool as string | undefined,
+        args: structuredClone(action?.args),
         argsSha256: action?.args_sha256 as string | undefined,
         summary,
         requiredApprovals: request.requiredApprovals ?? 1,
+        // The double counts distinct approvers only; addressee and owner rules live in the real registry.
+        decisionRule: 'Test double: anyone in the directory may decide.',
+        mayApprove: testApprovers.map((approver) => approver.id),
+        mayDeny: testApprovers.map((approver) => approver.id),
         approvals: [],
         createdAt: new Date(now).toISOString(),
         expiresAt: new Date(now + (request.ttl ?? 300) * 1000).toISOString(),
@@ -111,6 +116,7 @@ export function createMemoryDevApprovals(): MemoryDevApprovals {
         throw new DevkitError('already_approved', `${approver} already approved this request; a second approval must come from someone else`);
       }
       view.approvals.push({ approver, at: new Date().toISOString() });
+      view.mayApprove = view.mayApprove.filter((candidate) => candidate !== approver);
       if (view.approvals.length >= view.requiredApprovals) view.status = 'approved';
       notify(view);
       return structuredClone(view);
