@@ -204,7 +204,7 @@ describe('@countersign/langchain with createAgent on the devkit stack', () => {
     expect(requestA.id).not.toBe(requestB.id);
     expect([requestA.bindingMessage, requestB.bindingMessage]).toEqual(['Pay 10 EUR to Globex', 'Pay 20 EUR to Initech']);
 
-    await stack.approvals.approve(requestB.id, 'bob');
+    await stack.approvals.approve(requestB.id, 'alice');
     await stack.approvals.deny(requestA.id, 'alice', 'duplicate invoice');
     const { state, resumes, settlements } = await resumeWhenDecided(langchainAgent, config, { tools, pollIntervalMs: 250 });
     expect(resumes).toBe(1);
