@@ -1,5 +1,15 @@
 import type { ApprovalProgress, ToolApprovalPending } from '@countersign/core';
 
+/**
+ * What LangChain's `humanInTheLoopMiddleware` asks a reviewer about (its `HITLRequest`): the
+ * actions, and which decisions the UI may offer for each. The same field names, so a UI built for
+ * that middleware renders a Countersign approval.
+ */
+export interface HumanInTheLoopRequest {
+  actionRequests: Array<{ name: string; args: Record<string, unknown>; description?: string }>;
+  reviewConfigs: Array<{ actionName: string; allowedDecisions: Array<'approve' | 'edit' | 'reject'>; argsSchema?: Record<string, unknown> }>;
+}
+
 /** `kind` of the interrupt value (and ToolMessage artifact) of a call waiting for approval. */
 export const approvalPendingKind = 'countersign.approval_pending';
 
@@ -12,7 +22,7 @@ export const approvalDecidedKind = 'countersign.approval_decided';
  *
  * @see https://openid.net/specs/openid-client-initiated-backchannel-authentication-core-1_0.html#rfc.section.7.1
  */
-export interface ApprovalInterrupt {
+export interface ApprovalInterrupt extends HumanInTheLoopRequest {
   kind: typeof approvalPendingKind;
   /** Countersign's approval id (not the CIBA `auth_req_id`). */
   approvalId: string;
@@ -46,9 +56,22 @@ export interface ApprovalDecision {
   status: ApprovalDecisionStatus;
 }
 
-/** The interrupt value for a pending outcome of the guarded tool. */
-export function approvalInterrupt(outcome: ToolApprovalPending, toolCallId: string): ApprovalInterrupt {
+/**
+ * The interrupt value for a pending outcome of the guarded tool, called with `args`. Besides
+ * Countersign's fields it carries the human-in-the-loop request shape: one action (this call)
+ * described by what the approver is shown. A UI's `approve` or `reject` is a hint only (the
+ * authorization server decides); an `edit` asks for a fresh approval of the edited arguments.
+ */
+export function approvalInterrupt(outcome: ToolApprovalPending, toolCallId: string, args: unknown = {}): ApprovalInterrupt {
   const value: ApprovalInterrupt = {
+    actionRequests: [
+      {
+        name: outcome.tool,
+        args: typeof args === 'object' && args !== null && !Array.isArray(args) ? (args as Record<string, unknown>) : {},
+        description: `${outcome.bindingMessage} (waits for ${outcome.approver} to approve it at the authorization server)`,
+      },
+    ],
+    reviewConfigs: [{ actionName: outcome.tool, allowedDecisions: ['approve', 'edit', 'reject'] }],
     kind: approvalPendingKind,
     approvalId: outcome.approvalId,
     toolCallId,
@@ -84,4 +107,18 @@ export function isApprovalInterrupt(value: unknown): value is ApprovalInterrupt 
     typeof candidate.tool === 'string' &&
     typeof candidate.expiresAt === 'string'
   );
+}
+
+/**
+ * The edited arguments of a human-in-the-loop `edit` decision (`{ decisions: [{ type: 'edit',
+ * editedAction: { name, args } }] }`) for `tool`, if `resumeValue` is one. Any other value, and an
+ * edit that renames the tool, is not an edit.
+ */
+export function editedArguments(resumeValue: unknown, tool: string): Record<string, unknown> | undefined {
+  const decisions = (resumeValue as { decisions?: unknown } | null | undefined)?.decisions;
+  if (!Array.isArray(decisions) || decisions.length === 0) return undefined;
+  const decision = decisions[0] as { type?: unknown; editedAction?: { name?: unknown; args?: unknown } } | null;
+  if (decision?.type !== 'edit' || decision.editedAction?.name !== tool) return undefined;
+  const edited = decision.editedAction.args;
+  return typeof edited === 'object' && edited !== null && !Array.isArray(edited) ? (edited as Record<string, unknown>) : undefined;
 }

@@ -5,7 +5,7 @@ import { tool } from '@langchain/core/tools';
 import { z } from 'zod';
 import { Command, END, MemorySaver, MessagesAnnotation, START, StateGraph } from '@langchain/langgraph';
 import { ToolNode, toolsCondition } from '@langchain/langgraph/prebuilt';
-import { createAgent } from 'langchain';
+import { createAgent, type HITLRequest, type HITLResponse } from 'langchain';
 import { countersignTool, countersignTools, guardedToolOf } from './countersign-tool.js';
 import { countersignMiddleware } from './middleware.js';
 import { isApprovalInterrupt, type ApprovalInterrupt } from './approval-interrupt.js';
@@ -57,6 +57,10 @@ describe('countersignTool with createAgent (interrupt mode)', () => {
       approver: 'alice',
       expiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       argsSha256: expect.stringMatching(/^[\w-]{43}$/),
+      actionRequests: [
+        { name: 'create_payout', args: payoutArgs, description: 'Pay 250 EUR to ACME Supplies Ltd (waits for alice to approve it at the authorization server)' },
+      ],
+      reviewConfigs: [{ actionName: 'create_payout', allowedDecisions: ['approve', 'edit', 'reject'] }],
     });
     expect(JSON.parse(JSON.stringify(value))).toEqual(value);
     expect(paid).toEqual([]);
@@ -115,6 +119,45 @@ describe('countersignTool with createAgent (interrupt mode)', () => {
     );
     expect(interruptsOf(result)).toHaveLength(1);
     expect(paid).toEqual([]);
+  });
+
+  it("carries LangChain's human-in-the-loop request; an edit asks anew for the edited arguments, a reject is only a hint", async () => {
+    const { tool: payout, paid } = fakePayoutTool();
+    const model = fakeModel().respondWithTools([{ name: 'create_payout', args: payoutArgs, id: 'pay-edit' }]).respond(echoLastTool);
+    const agent = createAgent({ model, tools: [countersignTool(payout)], checkpointer: new MemorySaver() });
+    const config = thread('edit');
+    const [pause] = interruptsOf(await agent.invoke({ messages: [new HumanMessage('pay')] }, config));
+    // The type humanInTheLoopMiddleware interrupts with, checked by the compiler and at run time.
+    const request: HITLRequest = pause!.value as ApprovalInterrupt;
+    expect(request.actionRequests).toEqual([expect.objectContaining({ name: 'create_payout', args: payoutArgs, description: expect.any(String) })]);
+    expect(request.reviewConfigs).toEqual([{ actionName: 'create_payout', allowedDecisions: ['approve', 'edit', 'reject'] }]);
+    const first = (pause!.value as ApprovalInterrupt).approvalId;
+
+    // A UI's reject decides nothing: the authorization server has not, so the call still waits.
+    const reject: HITLResponse = { decisions: [{ type: 'reject', message: 'no' }] };
+    const [stillPending] = interruptsOf(await agent.invoke(new Command({ resume: { [pause!.id]: reject } }), config));
+    expect((stillPending!.value as ApprovalInterrupt).approvalId).toBe(first);
+    expect(paid).toEqual([]);
+
+    // An edit: a fresh approval, bound to the edited arguments, shown in the new interrupt.
+    const editedArgs = { ...payoutArgs, amount: 200 };
+    const edit: HITLResponse = { decisions: [{ type: 'edit', editedAction: { name: 'create_payout', args: editedArgs } }] };
+    const [editedPause] = interruptsOf(await agent.invoke(new Command({ resume: { [stillPending!.id]: edit } }), config));
+    const edited = editedPause!.value as ApprovalInterrupt;
+    expect(edited.approvalId).not.toBe(first);
+    expect(payout.requested).toEqual([first, edited.approvalId]);
+    expect(edited.actionRequests[0]!.args).toEqual(editedArgs);
+    expect(edited.bindingMessage).toBe('Pay 200 EUR to ACME Supplies Ltd');
+
+    // Approving the original runs nothing; approving the edited call pays exactly the edited arguments once.
+    payout.approve(first);
+    const [waiting] = interruptsOf(await agent.invoke(new Command({ resume: { [editedPause!.id]: { decisions: [{ type: 'approve' }] } } }), config));
+    expect(paid).toEqual([]);
+    payout.approve(edited.approvalId);
+    const done = await agent.invoke(new Command({ resume: { [waiting!.id]: { decisions: [{ type: 'approve' }] } } }), config);
+    expect(interruptsOf(done)).toEqual([]);
+    expect(paid).toEqual([editedArgs]);
+    expect(payout.executions).toBe(1);
   });
 
   it('gives two parallel payouts in one turn an approval each and resumes both with a resume map', async () => {

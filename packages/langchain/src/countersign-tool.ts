@@ -4,7 +4,7 @@ import type { RunnableConfig } from '@langchain/core/runnables';
 import { tool, type DynamicStructuredTool } from '@langchain/core/tools';
 import { interrupt } from '@langchain/langgraph';
 import type { ApprovalStore, GuardedTool, InvokeOptions, ToolOutcome } from '@countersign/core';
-import { approvalInterrupt } from './approval-interrupt.js';
+import { approvalInterrupt, approvalPendingKind, editedArguments } from './approval-interrupt.js';
 import { MissingCheckpointerError } from './errors.js';
 import { hasCheckpointer, isInsideGraph, scopedCallId, threadIdOf } from './graph-config.js';
 import { createPendingCallIndex, type PendingCallIndex } from './pending-calls.js';
@@ -62,6 +62,11 @@ export function countersignTool<Schema extends ZodType, Result>(
   const mode = options.mode ?? 'interrupt';
   if (mode !== 'interrupt' && mode !== 'message') throw new TypeError(`mode must be 'interrupt' or 'message', got ${String(mode)}`);
   const pendingCalls = mode === 'message' ? createPendingCallIndex(guarded, options.approvalStore) : undefined;
+  /**
+   * Per thread-scoped call id: the edited arguments in order, and how many interrupts the call
+   * had raised when the last edit came (this process's memory).
+   */
+  const editsOf = new Map<string, { args: Record<string, unknown>[]; interrupts: number }>();
 
   const run = async (input: unknown, config: RunnableConfig & { toolCall?: { id?: string; args?: unknown } }) => {
     const toolCallId = config.toolCall?.id;
@@ -76,12 +81,34 @@ export function countersignTool<Schema extends ZodType, Result>(
     } else {
       // Refuse before anything is asked: no human should approve what can never be resumed.
       if (guarded.risk === 'irreversible' && !hasCheckpointer(config)) throw new MissingCheckpointerError(guarded.name, isInsideGraph(config));
-      outcome = await guarded.invoke(args, invokeOptions);
+      // Edits already made to this call (a human-in-the-loop `edit` decision): the body re-runs
+      // from the start on every resume, and must never poll a superseded approval again.
+      const key = invokeOptions.callId;
+      const edits = (key === undefined ? undefined : editsOf.get(key)) ?? { args: [], interrupts: 0 };
+      const stageOptions = (): InvokeOptions =>
+        edits.args.length === 0 || key === undefined ? invokeOptions : { ...invokeOptions, callId: `${key}#edit-${edits.args.length}` };
+      // The interrupts up to the last edit return their recorded resume values.
+      let interrupts = 0;
+      for (; interrupts < edits.interrupts; interrupts += 1) interrupt({ kind: approvalPendingKind, superseded: true });
+      let callArgs: unknown = edits.args.at(-1) ?? args;
+      outcome = await guarded.invoke(callArgs, stageOptions());
       while (outcome.status === 'approval_pending') {
         // Throws GraphInterrupt the first time. When LangGraph re-runs this body on resume, it
-        // returns the resume value, which is ignored: the decision is read from the guard.
-        interrupt(approvalInterrupt(outcome, toolCallId ?? ''));
-        outcome = await guarded.resume(outcome.approvalId, args, invokeOptions);
+        // returns the resume value. An approve or reject in it is a hint only: the decision is
+        // read from the guard (and so the authorization server).
+        const resumeValue = interrupt(approvalInterrupt(outcome, toolCallId ?? '', callArgs));
+        interrupts += 1;
+        const edited = editedArguments(resumeValue, guarded.name);
+        if (edited !== undefined && key !== undefined) {
+          // An edit is another call: a fresh approval for exactly the edited arguments.
+          edits.args.push(edited);
+          edits.interrupts = interrupts;
+          editsOf.set(key, edits);
+          callArgs = edited;
+          outcome = await guarded.invoke(callArgs, stageOptions());
+          continue;
+        }
+        outcome = await guarded.resume(outcome.approvalId, callArgs, stageOptions());
       }
     }
 

@@ -17,7 +17,7 @@ export type {
   ResumeWhenDecidedResult,
 } from './resume-when-decided.js';
 export { approvalDecidedKind, approvalPendingKind, isApprovalInterrupt } from './approval-interrupt.js';
-export type { ApprovalDecision, ApprovalDecisionStatus, ApprovalInterrupt } from './approval-interrupt.js';
+export type { ApprovalDecision, ApprovalDecisionStatus, ApprovalInterrupt, HumanInTheLoopRequest } from './approval-interrupt.js';
 export type {
   CountersignArtifact,
   DeniedArtifact,
