@@ -19,6 +19,9 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // expect.poll waits for a browser or a child process to catch up: 1 s (vitest's default) is
+    // too short on a loaded 2-core CI machine; a poll still fails if the state never arrives.
+    expect: { poll: { timeout: 10_000 } },
     projects: [
       ...['core', 'devkit', 'langchain', 'openai', 'redis', 'server', 'mcp', 'ai-sdk'].map((name) => ({
         extends: true as const,
