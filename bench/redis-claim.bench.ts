@@ -21,7 +21,7 @@ const operations = Number(process.env.BENCH_OPS ?? 2_000);
 const redis = await startRedisServer();
 const store = redisApprovalStore({ url: redis.url, keyPrefix: 'bench:' });
 const plain = new Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 2_000, enableAutoPipelining: true });
-await plain.ping();
+await new Promise((resolve) => plain.once('ready', resolve));
 let sequence = 0;
 
 function pendingCall(id: string): StoredToolCall {
