@@ -68,7 +68,7 @@ export async function startTreasuryMcpServer(options: TreasuryMcpServerOptions):
 
   function buildServer(): McpServer {
     const server = new McpServer({ name: 'treasury', version: '1.0.0' });
-    server.registerTool('list_accounts', { description: 'Lists our accounts and balances (EUR)', inputSchema: {} }, async () => ({
+    server.registerTool('list_accounts', { description: 'Lists our accounts and balances (EUR)', inputSchema: {}, annotations: { readOnlyHint: true } }, async () => ({
       content: [{ type: 'text', text: JSON.stringify(Object.fromEntries(balances)) }],
     }));
     server.registerTool(

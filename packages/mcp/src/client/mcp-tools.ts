@@ -74,13 +74,23 @@ export async function mcpTools(agent: Agent, options: McpToolsOptions): Promise<
     client.listTools(),
   );
   return listed.tools.map((tool) =>
-    mcpTool(agent, options, { name: tool.name, description: tool.description ?? tool.name, irreversible: tool._meta?.[MCP_RISK_META_KEY] === 'irreversible' }),
+    mcpTool(agent, options, {
+      name: tool.name,
+      description: tool.description ?? tool.name,
+      irreversible: tool._meta?.[MCP_RISK_META_KEY] === 'irreversible',
+      readOnly: tool.annotations?.readOnlyHint === true,
+    }),
   );
 }
 
 /** One MCP tool behind the guard; see {@link mcpTools}. */
-export function mcpTool(agent: Agent, options: McpToolsOptions, tool: { name: string; description: string; irreversible?: boolean }): McpGuardedTool {
-  const definition = (risk: 'write' | 'irreversible') =>
+export function mcpTool(
+  agent: Agent,
+  options: McpToolsOptions,
+  tool: { name: string; description: string; irreversible?: boolean | undefined; readOnly?: boolean | undefined },
+): McpGuardedTool {
+  const routineTier = tool.readOnly ? ('read' as const) : ('write' as const);
+  const definition = (risk: 'read' | 'write' | 'irreversible') =>
     guardTool(agent, {
       name: tool.name,
       description: tool.description,
@@ -91,7 +101,7 @@ export function mcpTool(agent: Agent, options: McpToolsOptions, tool: { name: st
       approval: options.approval,
       execute: (args, context) => callTool(options, tool.name, args, context.fetch),
     });
-  const routine = definition('write');
+  const routine = definition(routineTier);
   const guarded = definition('irreversible');
   let irreversible = tool.irreversible ?? false;
 
@@ -111,7 +121,7 @@ export function mcpTool(agent: Agent, options: McpToolsOptions, tool: { name: st
     description: tool.description,
     schema: argumentsSchema,
     get risk() {
-      return irreversible ? ('irreversible' as const) : ('write' as const);
+      return irreversible ? ('irreversible' as const) : routineTier;
     },
     get irreversible() {
       return irreversible;
