@@ -55,7 +55,12 @@ export interface DevStack {
   inboxUrl: string;
   /** Registers (or updates the JWKS and scopes of) an agent. */
   registerAgent(registration: AgentRegistration): void;
-  /** Disables an agent: its client authentication fails with `invalid_client` from now on. */
+  /**
+   * Disables an agent (its kill switch): its client authentication fails with `invalid_client` from
+   * now on, its outstanding approvals are denied, its CIBA requests deleted and its access and action
+   * tokens revoked, for good: registering the same client_id again (same key or a new one) brings
+   * none of them back.
+   */
   disableAgent(clientId: string): void;
   /** The human side of CIBA. */
   approvals: DevApprovals;

@@ -8,7 +8,7 @@ import { FINAL_STATES } from './stored-tool-call.js';
 import type { PendingApproval } from '../approvals/types.js';
 import type { StoredToolCall } from './tool-call-ledger.js';
 import type { AuditEventInput } from '../audit/types.js';
-import { ApprovalMismatchError, ApprovalStoreError, ArgumentsChangedError, ConfigurationError } from '../errors.js';
+import { AgentRevokedError, ApprovalMismatchError, ApprovalStoreError, ArgumentsChangedError, ConfigurationError } from '../errors.js';
 import type { AccessToken } from '../tokens/types.js';
 import { actionAuthorizationDetails } from './action-binding.js';
 import { ToolCallInProgressError, ToolExecutionError, ToolOutcomeUnknownError } from './errors.js';
@@ -186,6 +186,11 @@ export function createApprovalFlow<Result>(ports: ToolCallPorts, definition: Too
         JSON.stringify(state) === JSON.stringify(record.approval)
           ? record
           : await store.update(approvalId, (current) => (current.state === 'pending' ? { ...current, approval: state, updatedAt: Date.now() } : current));
+      if (AgentRevokedError.isInstance(pollError)) {
+        // The server refused the agent itself (disabled, or a key it does not know): this approval
+        // can never be redeemed by it, so the call ends here, final.
+        return { outcome: await settle(approvalId, approval, failed(approvalId, asError(pollError))) };
+      }
       if (pollError !== undefined) {
         // Nothing was decided (network, server trouble): report it, keep the call pending.
         auditCall(record.callId)({ event: 'tool.failed', approvalId, outcome: 'error', error: errorFields(pollError) });

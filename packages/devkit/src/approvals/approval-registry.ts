@@ -80,6 +80,11 @@ export interface ApprovalRegistry extends DevApprovals {
   progressByAuthReqId(authReqId: string): ApprovalProgressState | undefined;
   /** How many requests are pending (not decided, not expired) from this agent, or addressed to this approver. */
   openRequests(filter: { clientId?: string; loginHint?: string }): number;
+  /**
+   * The agent was disabled: every request of `clientId` still pending or approved becomes denied
+   * (`reason`), for good. Returns the `auth_req_id`s it held, so their CIBA requests can be dropped.
+   */
+  revokeClient(clientId: string, reason: string): string[];
   /** Stops expiry timers and forgets listeners. */
   close(): void;
 }
@@ -245,6 +250,21 @@ export function createApprovalRegistry(options: ApprovalRegistryOptions): Approv
       return () => {
         listeners.delete(listener);
       };
+    },
+
+    revokeClient(clientId, reason) {
+      const revoked: string[] = [];
+      for (const record of records.values()) {
+        if (record.clientId !== clientId) continue;
+        revoked.push(record.authReqId);
+        refreshExpiry(record);
+        if (record.status !== 'pending' && record.status !== 'approved') continue;
+        record.status = 'denied';
+        record.denial = { approver: 'countersign-dev', at: clock(), reason };
+        settle(record);
+        notify(record);
+      }
+      return revoked;
     },
 
     progressByAuthReqId(authReqId) {

@@ -31,9 +31,13 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
 
 /** The registered agents of one stack: clients of its authorization server. */
 export interface AgentClients {
-  /** Adds the agent, or replaces its JWKS and scopes; re-enables a disabled agent. */
+  /** Adds the agent, or replaces its JWKS and scopes; re-enables a disabled agent (with nothing it held before). */
   register(registration: AgentRegistration): void;
-  /** Removes the agent's client: its next client authentication fails with `invalid_client`. */
+  /**
+   * Removes the agent's client: its next client authentication fails with `invalid_client`, and
+   * (through `onDisable`, the kill switch) everything it held is revoked for good: registering the
+   * client again, with the same key or a new one, brings none of it back.
+   */
   disable(clientId: string): void;
   /** The scopes an agent may request, while it is registered and enabled. */
   scopesOf(clientId: string): ReadonlySet<string> | undefined;
@@ -48,7 +52,7 @@ export interface AgentClientsOptions {
   knownScopes: ReadonlySet<string>;
   /** Builds oidc-provider's client from metadata, throwing when the metadata is invalid. */
   validateMetadata(metadata: Record<string, unknown>): void;
-  /** Called after an agent was disabled (to revoke its live tokens). */
+  /** Called after an agent was disabled: the kill switch revokes its approvals, CIBA requests and tokens. */
   onDisable?(clientId: string): void;
 }
 

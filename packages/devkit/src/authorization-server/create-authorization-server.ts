@@ -5,6 +5,7 @@ import type { JSONWebKeySet } from 'jose';
 import { createApprovalRegistry, type ApprovalOutcomes, type ApprovalRegistry, type ApproverClaim } from '../approvals/approval-registry.js';
 import type { AgentRegistration } from '../types.js';
 import { createAccessTokenLedger, type AccessTokenLedger } from './access-token-ledger.js';
+import { revokeAgentForGood } from './kill-switch.js';
 import { createAgentClients } from './agent-clients.js';
 import { cibaOutcomes } from './ciba-outcomes.js';
 import { cibaResponseExtensions } from './ciba-response-extensions.js';
@@ -74,7 +75,7 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
       new provider.Client(metadata);
     },
     onDisable: (clientId) => {
-      ledger.revokeClient(clientId);
+      revokeAgentForGood(clientId, { approvals, storage, ledger });
     },
   });
 
