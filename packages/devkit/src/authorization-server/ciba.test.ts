@@ -272,15 +272,17 @@ describe('CIBA approval and the action token', () => {
     expect(early.body).toMatchObject({ error: 'slow_down', interval: 6 });
   });
 
-  it('cannot approve the request of an agent disabled since it asked, but can deny it', async () => {
+  it('denies every request of an agent disabled since it asked (the kill switch): none can be approved any more', async () => {
     const agent = await registeredAgent();
     await ask(agent, { details: [payout({ amount: 50 }).detail] });
     await ask(agent, { details: [payout({ amount: 60 }).detail] });
     const [second, first] = stack.approvals.list().filter((view) => view.clientId === agent.clientId);
     stack.disableAgent(agent.clientId);
-    await expectRefused('unknown_client', () => stack.approvals.approve(first!.id, 'alice'));
-    expect(stack.approvals.get(first!.id)).toEqual(first);
-    expect((await stack.approvals.deny(second!.id, 'alice', 'agent retired')).status).toBe('denied');
+    for (const request of [first!, second!]) {
+      expect(stack.approvals.get(request.id)).toMatchObject({ status: 'denied', denial: { approver: 'countersign-dev', reason: 'the agent was disabled (kill switch)' } });
+    }
+    await expectRefused('already_decided', () => stack.approvals.approve(first!.id, 'alice'));
+    await expectRefused('already_decided', () => stack.approvals.deny(second!.id, 'alice', 'agent retired'));
   });
 
   it('issues a token for a plain CIBA request without authorization_details, never without DPoP', async () => {
