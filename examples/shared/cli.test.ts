@@ -131,17 +131,23 @@ describe('examples: decisions typed at the prompt', () => {
     expect(run.code).toBe(0);
   }, 60_000);
 
-  it('demo: Ctrl-C at the prompt stops quietly with exit 130', async () => {
-    const run = await runCommand(process.execPath, ['--import', 'tsx', examples.demo, '--port', '0', '--state-dir', await stateDir()], {
+  it.each(allExamples)('%s: Ctrl-C at the prompt stops quietly with exit 130', async (_name, script) => {
+    const run = await runCommand(process.execPath, ['--import', 'tsx', script, ...(await withStateDir(script, ['--port', '0']))], {
       keepStdinOpen: true,
       onOutput: (output, child) => {
         if (/or here: .*: $/m.test(output) && child.exitCode === null && !child.killed) child.kill('SIGINT');
       },
     });
-    expect(run.stderr).toContain('pnpm demo: interrupted; stopping');
+    expect(run.stderr).toMatch(/: interrupted; stopping\n$/);
     expect(stackFrames(run.output)).toEqual([]);
     expect(run.code).toBe(130);
   }, 60_000);
+
+  it('pnpm demo --help (through pnpm itself) prints the usage, exit 0', async () => {
+    const run = await runCommand('pnpm', ['--silent', 'demo', '--help']);
+    expect(run.stdout).toMatch(/^Usage: pnpm demo \[options\]/);
+    expect(run.code).toBe(0);
+  });
 });
 
 describe('examples: the treasury refusal and a running dev stack', () => {
