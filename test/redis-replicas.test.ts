@@ -177,7 +177,7 @@ describe('agent replicas sharing one Redis approval store', () => {
     expect(resumed.map((outcome) => outcome.result?.payoutId)).toEqual(Array(8).fill(payoutId));
     expect(await balance()).toBe(before - 70);
     expect(await store.get(approvalId)).toMatchObject({ state: 'done', callId, fence: expect.any(Number) });
-  }, 180_000);
+  }, 420_000);
 
   it('a replica killed with SIGKILL mid-execution: no second execution, an "outcome unknown" answer', async () => {
     const [doomed, survivor] = await startReplicas(2);

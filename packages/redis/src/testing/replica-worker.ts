@@ -76,7 +76,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   hangAfterPayout = command.hangAfterPayout === true;
   // As a replica's work loop would: a call still executing elsewhere is asked about again.
   let outcome = await createPayout.invoke(command.args, { callId: command.callId, wait: command.wait });
-  for (let attempt = 1; attempt < 4 && outcome.status === 'failed' && outcome.retryable && (outcome.error as { code?: string }).code === 'ERR_TOOL_CALL_IN_PROGRESS'; attempt++) {
+  for (let attempt = 1; attempt < 12 && outcome.status === 'failed' && outcome.retryable && (outcome.error as { code?: string }).code === 'ERR_TOOL_CALL_IN_PROGRESS'; attempt++) {
     outcome = await createPayout.invoke(command.args, { callId: command.callId, wait: command.wait });
   }
   say({
