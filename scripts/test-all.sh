@@ -11,6 +11,9 @@ step "runtime: Node.js $(node --version)"
 step "typecheck"
 pnpm typecheck
 
+step "API report of @countersign/core (a change of the public API must be reviewed: pnpm api-report)"
+pnpm api-report --check
+
 step "build (ESM + CJS + .d.ts)"
 pnpm build
 node scripts/check-dist.mjs

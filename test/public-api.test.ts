@@ -5,6 +5,7 @@
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import * as core from '@countersign/core';
+import * as adapterKit from '@countersign/core/adapters';
 import * as devkit from '@countersign/devkit';
 import * as langchain from '@countersign/langchain';
 import * as openai from '@countersign/openai';
@@ -65,6 +66,15 @@ describe('@countersign/core public API', () => {
   it('keeps the tool guard outcome a discriminated union', () => {
     expectTypeOf<ToolOutcome<number>['status']>().toEqualTypeOf<'done' | 'approval_pending' | 'denied' | 'expired' | 'failed'>();
     expectTypeOf<GuardedTool['invoke']>().returns.resolves.toEqualTypeOf<ToolOutcome<unknown>>();
+  });
+});
+
+describe('@countersign/core/adapters', () => {
+  it('exports the adapter kit every adapter is built on', () => {
+    for (const name of ['modelInstruction', 'pendingCallOf', 'pendingOutcomeOf', 'waitForDecision', 'argumentsHashOf', 'describeFailure'] as const) {
+      expect(typeof adapterKit[name], name).toBe('function');
+    }
+    expectTypeOf(adapterKit.waitForDecision).returns.resolves.toEqualTypeOf<ToolOutcome<unknown>>();
   });
 });
 

@@ -44,6 +44,10 @@ export {
   processRevocationResponse,
   processErrorResponse,
 } from './oauth/process-responses.js';
+export type { SentSecrets } from './oauth/process-responses.js';
+export type { ExchangeResponse } from './lib/http-exchange.js';
+export type { BackoffOptions } from './lib/backoff.js';
+export type { SkewClock } from './lib/clock-skew.js';
 export type {
   AuthorizationServerClient,
   AuthorizationServerMetadata,
@@ -65,6 +69,7 @@ export type { AuthenticationChallenge } from './lib/www-authenticate.js';
 
 // Approvals
 export { memoryApprovalStore } from './tools/memory-approval-store.js';
+export type { MemoryApprovalStoreOptions } from './tools/memory-approval-store.js';
 export { fileApprovalStore } from './tools/file-approval-store.js';
 export { MalformedApprovalError, ApprovalTokenUnavailableError, ApprovalGrantRefusedError } from './approvals/errors.js';
 export { describeApprovalProgress } from './approvals/approval-progress.js';
@@ -126,11 +131,13 @@ export { createAuditor } from './audit/auditor.js';
 export type { AuditIdentity, AuditorOptions } from './audit/auditor.js';
 export { summarizeArguments } from './audit/summarize-arguments.js';
 export { scrubSecrets } from './audit/scrub-secrets.js';
+export type { ScrubResult } from './audit/scrub-secrets.js';
 export { AuditSinkError } from './audit/audit-sink-error.js';
 export type {
   TrailRecord,
   TrailEventRecord,
   TrailCheckpointRecord,
+  TrailRecordBase,
   AuditCheckpoint,
   AuditCheckpointPayload,
 } from './audit/trail-record.js';

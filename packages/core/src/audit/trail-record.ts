@@ -30,7 +30,7 @@ export interface AuditCheckpoint extends AuditCheckpointPayload {
   jws: string;
 }
 
-interface TrailRecordBase {
+export interface TrailRecordBase {
   /** Position in the trail, from 1; equal to the line number. */
   seq: number;
   /** `hash` of the previous line, or {@link AUDIT_TRAIL_GENESIS} for the first. */
