@@ -19,6 +19,15 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const operations = Number(process.env.BENCH_OPS ?? 2_000);
 
 const redis = await startRedisServer();
+// A failed run must not leave its redis-server behind.
+process.once('uncaughtException', (error) => {
+  console.error(error);
+  void redis.stop().finally(() => process.exit(1));
+});
+process.once('unhandledRejection', (error) => {
+  console.error(error);
+  void redis.stop().finally(() => process.exit(1));
+});
 const store = redisApprovalStore({ url: redis.url, keyPrefix: 'bench:' });
 const plain = new Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 2_000, enableAutoPipelining: true });
 await new Promise((resolve) => plain.once('ready', resolve));
