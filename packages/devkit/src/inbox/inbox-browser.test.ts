@@ -171,11 +171,12 @@ describe('approval inbox in Chromium', { timeout: 60_000 }, () => {
   });
 
   it('moves a request that runs out of time to the history as expired', async () => {
-    const request = approvals.add({ bindingMessage: 'Rotate key treasury-signing-1', ttl: 2, requiredApprovals: 2, authorizationDetails: [{ type: 'agent_action', tool: 'rotate_signing_key', args_sha256: 'h', keyId: 'treasury-signing-1' }] });
+    // 6 s to live: long enough for a loaded machine to show the card first, short enough to see it expire.
+    const request = approvals.add({ bindingMessage: 'Rotate key treasury-signing-1', ttl: 6, requiredApprovals: 2, authorizationDetails: [{ type: 'agent_action', tool: 'rotate_signing_key', args_sha256: 'h', keyId: 'treasury-signing-1' }] });
     await page.goto(inboxUrl);
     await card(request.id).waitFor();
     expect(await card(request.id).innerText()).toContain('treasury-signing-1');
-    await historyEntry(request.id).waitFor({ timeout: 5000 });
+    await historyEntry(request.id).waitFor({ timeout: 15_000 });
     expect(await historyEntry(request.id).innerText()).toMatch(/Expired[\s\S]*Expired with 0 of 2 approvals/);
   });
 
