@@ -38,6 +38,66 @@ export const inboxScript = String.raw`
     return node;
   }
 
+
+  // Characters that change how text reads without being seen (the rule the server applies to
+  // binding messages): shown as visible escapes in arguments instead of being dropped.
+  const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u{E0000}-\u{E007F}\u115F\u1160\u3164\uFFA0]/gu;
+
+  function visible(text) {
+    let hidden = false;
+    const shown = String(text).replace(HIDDEN, (character) => {
+      hidden = true;
+      return '⟨U+' + character.codePointAt(0).toString(16).toUpperCase().padStart(4, '0') + '⟩';
+    });
+    const mixed = /\p{Script=Latin}/u.test(text) && /[\p{Script=Cyrillic}\p{Script=Greek}\p{Script=Armenian}\p{Script=Cherokee}]/u.test(text);
+    return { shown, hidden, mixed };
+  }
+
+  function flatArguments(value, path, rows) {
+    if (value !== null && typeof value === 'object') {
+      const entries = Array.isArray(value) ? value.map((item, index) => [path + '[' + index + ']', item]) : Object.entries(value).map(([name, item]) => [path ? path + '.' + name : name, item]);
+      if (entries.length === 0) rows.push([path || '(arguments)', Array.isArray(value) ? '[]' : '{}']);
+      for (const [childPath, item] of entries) flatArguments(item, childPath, rows);
+    } else {
+      rows.push([path || '(arguments)', value]);
+    }
+    return rows;
+  }
+
+  function argumentsTable(view) {
+    const list = element('dl', 'arguments');
+    for (const [path, value] of flatArguments(view.args, '', [])) {
+      list.append(element('dt', '', visible(path).shown));
+      const cell = element('dd');
+      const text = typeof value === 'string' ? value : JSON.stringify(value);
+      const { shown, hidden, mixed } = visible(text);
+      cell.append(element('code', '', shown));
+      if (typeof value === 'number' && Math.abs(value) >= 1000) cell.append(element('span', 'grouped', ' (' + value.toLocaleString('en') + ')'));
+      if (hidden) cell.append(element('span', 'flag', 'holds invisible characters'));
+      if (mixed) cell.append(element('span', 'flag', 'mixes scripts: may imitate another name'));
+      list.append(cell);
+    }
+    return list;
+  }
+
+  // Amounts and names the agent's sentence mentions that no argument holds.
+  function unsupportedClaims(message, args) {
+    const values = flatArguments(args, '', []).map(([, value]) => String(value).toLowerCase());
+    const numbers = new Set(flatArguments(args, '', []).filter(([, value]) => typeof value === 'number').map(([, value]) => value));
+    const claims = [];
+    for (const match of String(message).matchAll(/\d[\d,]*(?:\.\d+)?/g)) {
+      const number = Number(match[0].replace(/,/g, ''));
+      // A number counts only as a whole value: "5" is not supported by 50000.
+      if (!numbers.has(number) && !values.some((value) => value.split(/[^\d.,]+/).includes(match[0]))) claims.push(match[0]);
+    }
+    for (const match of String(message).matchAll(/\p{Lu}[\p{L}\p{N}&'-]{2,}/gu)) {
+      const word = match[0].toLowerCase();
+      if (match.index === 0) continue;
+      if (!values.some((value) => value.includes(word))) claims.push(match[0]);
+    }
+    return claims;
+  }
+
   function approverName(id) {
     const known = approvers.find((approver) => approver.id === id);
     return known ? known.name : id;
@@ -122,11 +182,25 @@ export const inboxScript = String.raw`
     root.setAttribute('aria-labelledby', domId + '-message');
 
     const head = element('div', 'card-head');
-    const message = element('h3', 'binding', view.bindingMessage);
-    message.id = domId + '-message';
-    head.append(message);
+    head.append(element('p', 'call-title', (view.tool ? view.tool : 'This request') + ' will run with exactly these arguments'));
     if (view.requiredApprovals > 1) head.append(element('span', 'badge dual', 'Dual control'));
     root.append(head);
+    if (view.args !== undefined) root.append(argumentsTable(view));
+    else root.append(element('p', 'flag', 'No arguments were sent with this request: only the agent\'s description below.'));
+
+    const says = element('div', 'agent-says');
+    says.append(element('span', 'agent-says-label', 'The agent says (its own words, not checked):'));
+    const message = element('h3', 'binding', view.bindingMessage);
+    message.id = domId + '-message';
+    says.append(message);
+    root.append(says);
+    const claims = view.args === undefined ? [] : unsupportedClaims(view.bindingMessage, view.args);
+    if (claims.length > 0) {
+      const warning = element('p', 'mismatch', 'Warning: the agent\'s description names ' + claims.join(', ') + ', which the arguments do not hold. Decide on the arguments above.');
+      warning.setAttribute('role', 'note');
+      root.append(warning);
+    }
+    if (view.decisionRule) root.append(element('p', 'decision-rule', view.decisionRule));
 
     const { list, left } = facts(view);
     root.append(list);

@@ -50,6 +50,27 @@ async function cardFor(bindingMessage: string) {
 }
 
 describe('approval inbox on the running dev stack', { timeout: 60_000 }, () => {
+  it('shows every argument of a call whose description lies, flags the lie and the invisible character, and nothing is paid', async () => {
+    const args = { accountId: 'acc_operating', recipient: 'Mallory Ltd', amount: 50000, currency: 'EUR', memo: 'invoice\u200B77', routing: { bank: 'Bаnk of Mallory', iban: 'XX00 1234' } };
+    const authReqId = await askForPayout(args, 'Pay 5 EUR to ACME Supplies Ltd');
+    await page.goto(stack.inboxUrl);
+    const card = await cardFor('Pay 5 EUR to ACME Supplies Ltd');
+    const table = card.locator('dl.arguments');
+    const text = (await table.textContent())!;
+    for (const shown of ['accountId', 'acc_operating', 'recipient', 'Mallory Ltd', 'amount', '50000', '50,000', 'currency', 'EUR', 'memo', 'invoice⟨U+200B⟩77', 'routing.bank', 'routing.iban', 'XX00 1234']) {
+      expect(text).toContain(shown);
+    }
+    expect(await table.locator('.flag', { hasText: 'holds invisible characters' }).count()).toBe(1);
+    expect(await table.locator('.flag', { hasText: 'mixes scripts' }).count()).toBe(1);
+    expect(await card.locator('.agent-says-label').textContent()).toContain('The agent says');
+    const warning = (await card.locator('.mismatch').textContent())!;
+    expect(warning).toContain('5');
+    expect(warning).toContain('ACME');
+    expect(warning).toContain('Supplies');
+    expect(await card.locator('.decision-rule').textContent()).toContain('alice');
+    expect((await pollToken(authReqId)).body.error).toBe('authorization_pending');
+  });
+
   it('a CIBA payout above the threshold is approved by two people in the page, then runs exactly once on the tool API', async () => {
     const routine = await agent.post(`${stack.issuer}/token`, { grant_type: 'client_credentials', scope: 'accounts:read', resource: stack.toolApiUrl });
     expect(routine.status).toBe(200);
