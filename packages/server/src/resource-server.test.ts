@@ -150,6 +150,16 @@ describe('createResourceServer().verify', () => {
     expect((await twin.verify(await request(token, { proof: { nonce: missing.headers['dpop-nonce'] } }))).ok).toBe(true);
   });
 
+  it('refuses a nonce of the right length in characters but not in bytes with use_dpop_nonce, not a 500', async () => {
+    const { issuer, rs, key, request } = await setup({ nonce: { secret } });
+    const token = await issuer.token({ cnf: { jkt: key.jkt } });
+    // 22 UTF-16 units but 44 (or 88) UTF-8 bytes: must not reach a byte comparison of unequal lengths.
+    for (const nonce of ['é'.repeat(22), '😀'.repeat(11), 'A'.repeat(21) + '+', 'A'.repeat(21) + '\u0000']) {
+      const refused = expectRefused(await rs.verify(await request(token, { proof: { nonce } })), 401, 'use_dpop_nonce', 'nonce_required');
+      expect(refused.headers['dpop-nonce']).toBe(rs.nonce());
+    }
+  });
+
   it('rotates nonces: the previous window is accepted, an older one is not', async () => {
     let now = 1_000_000_000_000;
     const { issuer, rs, key } = await setup({ nonce: { secret, lifetime: 60 }, now: () => now, proofMaxAge: 1e9 });

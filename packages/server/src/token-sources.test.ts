@@ -106,6 +106,45 @@ describe('JWKS discovery and refresh', () => {
     expect(as.seen).toHaveLength(3);
   });
 
+  it('while the JWKS has never loaded, shares one fetch and then waits out the cooldown: a flood of forged requests costs one fetch', async () => {
+    let jwksUp = false;
+    const issuer = await createTestIssuer(resource, 'https://as.example');
+    const as = await endpoint((request) => {
+      if (request.url === '/.well-known/oauth-authorization-server') return { status: 200, json: { issuer: as.url, jwks_uri: `${as.url}/jwks`, token_endpoint: `${as.url}/token` } };
+      return jwksUp ? { status: 200, json: issuer.jwks } : { status: 503, json: { error: 'down' } };
+    });
+    const jwksFetches = () => as.seen.length - 1; // minus discovery
+    let now = Date.now();
+    const rs = await createResourceServer({ issuer: as.url, resource, tokens: { kind: 'jwt', refreshCooldown: 30 }, now: () => now });
+    const key = await createDpopTestKey();
+    // Forged: any kid, signed by the attacker's own key, with a valid self-signed proof.
+    const forger = await createTestIssuer(resource, as.url, 'made-up-kid');
+    const forged = async () => proofRequest(await forger.token({ iss: as.url, cnf: { jkt: key.jkt } }), key);
+    const expectUnavailable = (verdict: Awaited<ReturnType<typeof rs.verify>>) => {
+      const refused = verdict as Refused;
+      expect({ ok: refused.ok, status: refused.status, error: refused.error, reason: refused.reason }).toEqual({
+        ok: false,
+        status: 503,
+        error: 'temporarily_unavailable',
+        reason: 'keys_unavailable',
+      });
+    };
+    const concurrent = await Promise.all(Array.from({ length: 25 }, async () => rs.verify(await forged())));
+    concurrent.forEach(expectUnavailable);
+    for (let attempt = 0; attempt < 25; attempt += 1) expectUnavailable(await rs.verify(await forged()));
+    expect(jwksFetches()).toBe(1);
+
+    // The AS recovers; still within the cooldown nothing is fetched, after it one fetch loads the keys.
+    jwksUp = true;
+    now += 29_000;
+    expectUnavailable(await rs.verify(await forged()));
+    expect(jwksFetches()).toBe(1);
+    now += 2_000;
+    const accepted = await rs.verify(await proofRequest(await issuer.token({ iss: as.url, cnf: { jkt: key.jkt } }), key));
+    expect(accepted.ok).toBe(true);
+    expect(jwksFetches()).toBe(2);
+  });
+
   it('refuses to start when the metadata names another issuer', async () => {
     const as = await endpoint(() => ({ status: 200, json: { issuer: 'https://evil.example', jwks_uri: 'https://evil.example/jwks' } }));
     await expect(createResourceServer({ issuer: as.url, resource })).rejects.toMatchObject({ code: 'ERR_RESOURCE_SERVER_CONFIGURATION' });

@@ -184,7 +184,10 @@ export type TokenValidation =
       jwks?: { keys: ReadonlyArray<Record<string, unknown>> } | URL;
       /** Accepted signature algorithms (default ES256, ES384, EdDSA, PS256, RS256). */
       algorithms?: readonly string[];
-      /** Least time between two JWKS refreshes caused by an unknown `kid`, seconds (default 30). */
+      /**
+       * Least time between two JWKS fetches caused by an unknown `kid`, or between retries while the
+       * JWKS has never loaded (then requests are refused with 503 `keys_unavailable`), seconds (default 30).
+       */
       refreshCooldown?: number;
     }
   | {

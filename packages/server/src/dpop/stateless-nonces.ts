@@ -1,10 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
+/** What {@link createStatelessNonces} hands out: 128 bits, base64url without padding. */
+const nonceSyntax = /^[A-Za-z0-9_-]{22}$/;
+
 /** The resource server's DPoP nonces. */
 export interface DpopNonces {
   /** The nonce to hand out now (`DPoP-Nonce`); changes every `lifetime` seconds. */
   current(): string;
-  /** Whether a proof's `nonce` is the current nonce or the one before it. */
+  /** Whether a proof's `nonce` is the current nonce or the one before it; false (never a throw) for any other string. */
   accepts(nonce: string): boolean;
 }
 
@@ -54,10 +57,11 @@ export function createStatelessNonces(options: StatelessNonceOptions): DpopNonce
   return {
     current: () => windows().current,
     accepts(nonce) {
-      if (typeof nonce !== 'string' || nonce.length !== 22) return false;
+      // Syntax first: a 22-character string of non-ASCII is more than 22 bytes, and timingSafeEqual throws on unequal lengths.
+      if (typeof nonce !== 'string' || !nonceSyntax.test(nonce)) return false;
       const { current, previous } = windows();
-      const given = Buffer.from(nonce);
-      return timingSafeEqual(given, Buffer.from(current)) || timingSafeEqual(given, Buffer.from(previous));
+      const given = Buffer.from(nonce, 'latin1');
+      return timingSafeEqual(given, Buffer.from(current, 'latin1')) || timingSafeEqual(given, Buffer.from(previous, 'latin1'));
     },
   };
 }

@@ -6,7 +6,9 @@ import { fetchJson } from '../lib/fetch-json.js';
 export interface IssuerKeys {
   /**
    * The key for `kid` (or, without `kid`, the only key fitting `alg`), refreshing a remote set when
-   * the `kid` is unknown, at most once per cooldown; undefined when there is none.
+   * the `kid` is unknown, at most once per cooldown; undefined when there is none. Until a remote set
+   * has loaded once, concurrent calls share one fetch, and after a failed fetch every call is refused
+   * with `keys_unavailable` (503) without fetching until the cooldown has passed.
    */
   keyFor(kid: string | undefined, alg: VerifiableAlgorithm): Promise<VerificationKey | undefined>;
 }
@@ -15,7 +17,7 @@ export interface IssuerKeys {
 export interface IssuerKeysOptions {
   /** A public JWKS, or the `jwks_uri` to fetch it from. */
   source: { keys: ReadonlyArray<Record<string, unknown>> } | URL;
-  /** Least time between two refreshes, seconds. */
+  /** Least time between two refreshes (or retries of a failed first load), seconds, counted from the last answer. */
   refreshCooldown: number;
   fetch: typeof fetch;
   /** Milliseconds since the epoch. */
@@ -62,6 +64,8 @@ export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
         try {
           load(await fetchJson(options.fetch, url, { method: 'GET', headers: { accept: 'application/jwk-set+json, application/json' } }));
         } finally {
+          // The cooldown counts from the answer, so a slow (up to the fetch timeout) endpoint is not asked again at once.
+          lastFetch = options.now();
           inFlight = undefined;
         }
       })();
@@ -97,6 +101,11 @@ export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
   return {
     async keyFor(kid, alg) {
       if (keys === undefined) {
+        // Never loaded (or every load failed): a failed load waits out the cooldown like a refresh does,
+        // so forged tokens cannot make each request fetch the JWKS; meanwhile requests are refused at once.
+        if (inFlight === undefined && options.now() - lastFetch < options.refreshCooldown * 1000) {
+          refuse('keys_unavailable', 'the issuer keys are unavailable; retrying after the refresh cooldown');
+        }
         try {
           await refresh();
         } catch {
