@@ -136,12 +136,17 @@ describe('approval inbox in Chromium', { timeout: 60_000 }, () => {
     expect(await entry.locator('.approved-by').textContent()).toBe('approved by Alice Martin');
     expect(await entry.locator('progress').evaluate((bar: HTMLProgressElement) => [bar.value, bar.max])).toEqual([1, 2]);
 
-    await entry.getByRole('button', { name: 'Approve as Alice Martin' }).click();
-    const alert = entry.getByRole('alert');
-    await expect.poll(() => alert.textContent()).toMatch(/^Refused: alice already approved this request/);
+    const again = entry.getByRole('button', { name: 'Approve as Alice Martin' });
+    await expect.poll(() => again.isDisabled()).toBe(true);
+    expect(await again.getAttribute('title')).toMatch(/^alice already approved this request; the next approval must come from one of: bob, carol/);
+    expect(await again.getAttribute('aria-description')).toBe(await again.getAttribute('title'));
+    expect(await entry.locator('.why-not').textContent()).toContain('alice already approved');
+    expect(await entry.getByRole('button', { name: 'Deny…' }).isDisabled()).toBe(false);
     expect(approvals.get(request.id).approvals).toHaveLength(1);
 
     await actAs('bob');
+    expect(await entry.getByRole('button', { name: 'Approve as Bob Okafor' }).getAttribute('title')).toBeNull();
+    expect(await entry.locator('.why-not').isHidden()).toBe(true);
     await entry.getByRole('button', { name: 'Approve as Bob Okafor' }).click();
     await historyEntry(request.id).waitFor();
     expect(await historyEntry(request.id).innerText()).toContain('Approved by Alice Martin, Bob Okafor (2 of 2)');

@@ -220,7 +220,9 @@ export const inboxScript = String.raw`
     approve.type = 'button';
     const denyToggle = element('button', 'deny', 'Deny…');
     denyToggle.type = 'button';
-    actions.append(approve, denyToggle);
+    const whyNot = element('span', 'why-not');
+    whyNot.hidden = true;
+    actions.append(approve, denyToggle, whyNot);
     root.append(actions);
 
     const denyForm = element('form', 'deny-form');
@@ -245,7 +247,7 @@ export const inboxScript = String.raw`
     error.setAttribute('role', 'alert');
     root.append(error);
 
-    const card = { root, left, bar, progressText, approvedBy, approve, denyToggle, denyForm, reason, confirmDeny, error };
+    const card = { root, left, bar, progressText, approvedBy, approve, denyToggle, denyForm, reason, confirmDeny, error, whyNot, busy: false };
     approve.addEventListener('click', () => decide(card, view.id, 'approve', { approver: select.value }));
     denyToggle.addEventListener('click', () => {
       denyForm.hidden = false;
@@ -268,7 +270,42 @@ export const inboxScript = String.raw`
     card.progressText.textContent = count + ' of ' + view.requiredApprovals + ' approval' + (view.requiredApprovals === 1 ? '' : 's');
     card.approvedBy.textContent = count === 0 ? 'no approvals yet' : 'approved by ' + view.approvals.map((decision) => approverName(decision.approver)).join(', ');
     card.approve.textContent = 'Approve as ' + approverName(select.value);
+    if (!card.busy) applyRights(card, view);
     tick(card, view);
+  }
+
+  // Why the acting approver may not approve or deny (the server's mayApprove/mayDeny), or '' if they may.
+  function refusal(view, approver, verb) {
+    const allowed = verb === 'approve' ? view.mayApprove : view.mayDeny;
+    if (!Array.isArray(allowed) || allowed.includes(approver)) return '';
+    const approved = view.approvals.map((decision) => decision.approver);
+    if (verb === 'approve' && approved.includes(approver)) {
+      const others = view.mayApprove.filter((candidate) => candidate !== approver);
+      return approver + ' already approved this request; the next approval must come from ' + (others.length > 0 ? 'one of: ' + others.join(', ') : 'someone else');
+    }
+    if (verb === 'approve' && view.agentOwner === approver) return approver + ' owns the agent that asks: an agent\'s owner may not approve its actions';
+    if (view.requiredApprovals <= 1 && approver !== view.loginHint) return 'only ' + view.loginHint + ' may decide this request (it is addressed to ' + view.loginHint + ')';
+    if (verb === 'approve' && approver !== view.loginHint && !approved.includes(view.loginHint)) return 'one of the ' + view.requiredApprovals + ' approvals must be ' + view.loginHint + '\'s (the request is addressed to ' + view.loginHint + ')';
+    return approver + ' may not ' + verb + ' this request: ' + (view.decisionRule || 'the server\'s policy does not allow it');
+  }
+
+  function applyRights(card, view) {
+    const approver = select.value;
+    const rights = [[card.approve, refusal(view, approver, 'approve')], [card.denyToggle, refusal(view, approver, 'deny')], [card.confirmDeny, refusal(view, approver, 'deny')]];
+    for (const [button, why] of rights) {
+      button.disabled = why !== '';
+      if (why) {
+        button.title = why;
+        button.setAttribute('aria-description', why);
+      } else {
+        button.removeAttribute('title');
+        button.removeAttribute('aria-description');
+      }
+    }
+    const reasons = [...new Set([rights[0][1], rights[1][1]].filter(Boolean))];
+    card.whyNot.textContent = reasons.join('. ');
+    card.whyNot.hidden = reasons.length === 0;
+    if (rights[1][1] && !card.denyForm.hidden) card.denyForm.hidden = true;
   }
 
   function tick(card, view) {
@@ -369,6 +406,7 @@ export const inboxScript = String.raw`
   async function decide(card, id, verb, payload) {
     const buttons = [card.approve, card.denyToggle, card.confirmDeny];
     buttons.forEach((button) => (button.disabled = true));
+    card.busy = true;
     card.error.textContent = '';
     try {
       const headers = { 'content-type': 'application/json' };
@@ -380,7 +418,10 @@ export const inboxScript = String.raw`
     } catch (error) {
       card.error.textContent = (error instanceof Unreachable ? 'Not sent: ' : 'Refused: ') + error.message;
     } finally {
+      card.busy = false;
       buttons.forEach((button) => (button.disabled = false));
+      const current = approvals.get(id);
+      if (current) applyRights(card, current);
     }
   }
 

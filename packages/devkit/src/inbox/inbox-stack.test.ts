@@ -93,8 +93,9 @@ describe('approval inbox on the running dev stack', { timeout: 60_000 }, () => {
     const pending = await pollToken(authReqId);
     expect(pending.body).toMatchObject({ error: 'authorization_pending', approvals_required: 2, approvals_received: [{ sub: 'alice' }] });
 
-    await card.getByRole('button', { name: /^Approve as Alice/ }).click();
-    await expect.poll(() => card.getByRole('alert').textContent()).toMatch(/^Refused: .*alice/);
+    const aliceAgain = card.getByRole('button', { name: /^Approve as Alice/ });
+    await expect.poll(() => aliceAgain.isDisabled()).toBe(true);
+    expect(await aliceAgain.getAttribute('title')).toMatch(/^alice already approved this request; the next approval must come from one of: .*bob/);
 
     await page.getByLabel('Acting as').selectOption('bob');
     await card.getByRole('button', { name: /^Approve as Bob/ }).click();
@@ -115,6 +116,25 @@ describe('approval inbox on the running dev stack', { timeout: 60_000 }, () => {
     expect(again.body.error).toBe('invalid_token');
     const after = await agent.call('GET', `${stack.toolApiUrl}/accounts`, routine.body.access_token);
     expect((after.body.accounts as Array<{ id: string; balance: number }>).find((account) => account.id === 'acc_operating')!.balance).toBe(balanceBefore - 4200);
+  });
+
+  it('disables Approve and Deny, saying why, for someone the request is not addressed to', async () => {
+    const args = { accountId: 'acc_operating', recipient: 'Contoso Cleaning', amount: 180, currency: 'EUR' };
+    const authReqId = await askForPayout(args, 'Pay 180 EUR to Contoso Cleaning');
+    const card = await cardFor('Pay 180 EUR to Contoso Cleaning');
+    await page.getByLabel('Acting as').selectOption('bob');
+    const approve = card.getByRole('button', { name: /^Approve as Bob/ });
+    const deny = card.getByRole('button', { name: 'Deny…' });
+    await expect.poll(() => approve.isDisabled()).toBe(true);
+    expect(await deny.isDisabled()).toBe(true);
+    expect(await approve.getAttribute('title')).toMatch(/^only alice may decide this request/);
+    expect(await deny.getAttribute('aria-description')).toMatch(/^only alice may decide this request/);
+    expect(await card.locator('.why-not').textContent()).toContain('only alice may decide this request');
+    await page.getByLabel('Acting as').selectOption('alice');
+    await expect.poll(() => card.getByRole('button', { name: /^Approve as Alice/ }).isDisabled()).toBe(false);
+    expect(await deny.isDisabled()).toBe(false);
+    expect(await card.locator('.why-not').isHidden()).toBe(true);
+    expect((await pollToken(authReqId)).body.error).toBe('authorization_pending');
   });
 
   it('a payout denied in the page with a reason is access_denied for the agent', async () => {

@@ -49,6 +49,8 @@ code { font: 13px/1.4 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace
 .progress-text { font-weight: 600; }
 .approved-by { color: var(--muted); }
 .actions { display: flex; gap: 10px; flex-wrap: wrap; }
+.why-not { align-self: center; color: var(--muted); font-size: 13px; }
+button:disabled[title] { cursor: not-allowed; }
 button { font: inherit; font-weight: 600; border-radius: 6px; padding: 7px 14px; cursor: pointer; border: 1px solid transparent; }
 button:disabled { opacity: 0.55; cursor: progress; }
 button:focus-visible, select:focus-visible, input:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
