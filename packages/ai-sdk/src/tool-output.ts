@@ -1,8 +1,10 @@
-import { CountersignError, type ToolOutcome } from '@countersign/core';
+import { type ToolOutcome } from '@countersign/core';
+import { failureCode, modelInstruction } from '@countersign/core/adapters';
 
 /**
  * What a guarded tool returns to the AI SDK, and so what the model reads and what a `useChat` UI
- * renders as the tool part's output. `note` tells the model, in words, what it may do next.
+ * renders as the tool part's output. `note` says what happened, then what the model may do next in
+ * the words every Countersign adapter uses (core's adapter kit, `modelInstruction`).
  */
 export type ToolCallContent =
   | { status: 'done'; tool: string; result: unknown; approvalId?: string; approvedBy?: string[] }
@@ -16,6 +18,8 @@ export type ToolCallContent =
       expiresAt: string;
       /** Dual control: how many approvals are required and who approved so far. */
       progress?: { required: number; approvedBy: string[] };
+      /** That progress in one line, e.g. `1 of 2 approvals (alice); waiting for one more of: bob`. */
+      progressText?: string;
       note: string;
     }
   | { status: 'denied'; tool: string; approvalId: string; reason?: string; note: string }
@@ -54,7 +58,8 @@ export function toolCallContent(outcome: ToolOutcome<unknown>): ToolCallContent 
         ...(outcome.progress
           ? { progress: { required: outcome.progress.required, approvedBy: outcome.progress.received.map((record) => record.subject) } }
           : {}),
-        note: pendingNote(outcome.approver),
+        ...(outcome.progressText ? { progressText: outcome.progressText } : {}),
+        note: `${pendingNote(outcome.approver)} ${modelInstruction(outcome)}`,
       };
     case 'denied':
       return {
@@ -62,30 +67,30 @@ export function toolCallContent(outcome: ToolOutcome<unknown>): ToolCallContent 
         tool: outcome.tool,
         approvalId: outcome.approvalId,
         ...(outcome.reason ? { reason: outcome.reason } : {}),
-        note: DENIED_NOTE,
+        note: `${DENIED} ${modelInstruction(outcome)}`,
       };
     case 'expired':
-      return { status: 'expired', tool: outcome.tool, approvalId: outcome.approvalId, note: EXPIRED_NOTE };
+      return { status: 'expired', tool: outcome.tool, approvalId: outcome.approvalId, note: `${EXPIRED} ${modelInstruction(outcome)}` };
     case 'failed': {
-      const code = CountersignError.isInstance(outcome.error) ? outcome.error.code : 'ERR_TOOL_FAILED';
+      const code = failureCode(outcome.error) ?? 'ERR_TOOL_FAILED';
       return {
         status: 'failed',
         tool: outcome.tool,
         error: { code, message: outcome.error.message },
         ...(outcome.approvalId ? { approvalId: outcome.approvalId } : {}),
-        note: code === 'ERR_INVALID_ARGUMENTS' ? 'Nothing ran. Correct the arguments and call the tool again.' : 'The action did not complete. Tell the user what failed.',
+        note: modelInstruction(outcome),
       };
     }
   }
 }
 
-/** The words the model and the approval UI get for a call that waits for `approver`. */
+/** What happened to a call that waits for `approver`, as the model and the approval UI read it. */
 export function pendingNote(approver: string): string {
-  return `This action waits for ${approver} to approve it at the authorization server and has not run. Do not call the tool again for it: it runs once approved.`;
+  return `This action waits for ${approver} to approve it at the authorization server and has not run.`;
 }
 
-const DENIED_NOTE = 'A human declined this action. It did not run. Do not retry it unless the user asks.';
-const EXPIRED_NOTE = 'Nobody approved this action in time. It did not run.';
+const DENIED = 'A human declined this action at the authorization server. It did not run.';
+const EXPIRED = 'Nobody approved this action in time. It did not run.';
 
 /**
  * The reason an AI SDK `denied` approval status carries for a call the authorization server
@@ -95,9 +100,9 @@ const EXPIRED_NOTE = 'Nobody approved this action in time. It did not run.';
 export function deniedReason(outcome: ToolOutcome<unknown>): string | undefined {
   switch (outcome.status) {
     case 'denied':
-      return `Declined at the authorization server${outcome.reason ? `: ${outcome.reason}` : ''}. ${DENIED_NOTE}`;
+      return `Declined at the authorization server${outcome.reason ? `: ${outcome.reason}` : ''}. ${modelInstruction(outcome)}`;
     case 'expired':
-      return EXPIRED_NOTE;
+      return `${EXPIRED} ${modelInstruction(outcome)}`;
     case 'failed':
       return outcome.retryable ? undefined : `${outcome.error.message}. Nothing ran.`;
     default:
