@@ -16,14 +16,22 @@ import { startRedisServer, type TestRedis } from './helpers/redis-server.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const worker = fileURLToPath(new URL('../packages/redis/src/testing/replica-worker.ts', import.meta.url));
-const LEASE_MS = 1_500;
+/**
+ * Leases: the eight-replica test holds its executor's lease far longer than any stall a loaded
+ * machine causes, so a slow renewal cannot hand the payout to another replica; the SIGKILL test
+ * needs the dead replica's lease to lapse soon, and no other replica is running while it is held.
+ */
+const LONG_LEASE_MS = 60_000;
+const SHORT_LEASE_MS = 1_500;
+/** Per hook and test: eight tsx processes start slowly on a 2-core CI machine running files in parallel. */
+const SLOW_MS = 180_000;
 const PREFIX = 'replicas:';
 
 let redis: TestRedis;
 let stack: DevStack;
 let observer: Omit<DevAgent, 'stack'>;
 let store: RedisApprovalStore;
-let replicaConfig: string;
+let replicaConfig: Record<string, unknown>;
 const running: Replica[] = [];
 let sequence = 0;
 
@@ -46,12 +54,12 @@ interface Replica {
   exited: Promise<unknown>;
 }
 
-function spawnReplica(): Replica {
+function spawnReplica(leaseMs: number): Replica {
   // node itself with tsx's loader (not the tsx CLI, which runs the script in a grandchild that a
   // SIGKILL would not reach).
   const child = spawn(process.execPath, ['--import', 'tsx', worker], {
     cwd: root,
-    env: { ...process.env, COUNTERSIGN_REPLICA: replicaConfig },
+    env: { ...process.env, COUNTERSIGN_REPLICA: JSON.stringify({ ...replicaConfig, leaseMs }) },
   });
   const lines: string[] = [];
   const waiters: ((line: string) => void)[] = [];
@@ -80,8 +88,8 @@ function spawnReplica(): Replica {
   return replica;
 }
 
-async function startReplicas(count: number): Promise<Replica[]> {
-  const replicas = Array.from({ length: count }, spawnReplica);
+async function startReplicas(count: number, leaseMs: number): Promise<Replica[]> {
+  const replicas = Array.from({ length: count }, () => spawnReplica(leaseMs));
   for (const replica of replicas) expect(await replica.next()).toMatchObject({ event: 'ready' });
   return replicas;
 }
@@ -128,38 +136,42 @@ beforeAll(async () => {
   const key = createNodeSigner(privateKey);
   const clientId = `replica-agent-${process.pid}`;
   stack.registerAgent({ clientId, jwks: { keys: [{ ...key.publicJwk, kid: key.kid, alg: 'ES256', use: 'sig' }] }, scopes: [...TREASURY_SCOPES] });
-  replicaConfig = JSON.stringify({
+  replicaConfig = {
     issuer: stack.issuer,
     toolApiUrl: stack.toolApiUrl,
     clientId,
     keyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
     redisUrl: redis.url,
     keyPrefix: PREFIX,
-    leaseMs: LEASE_MS,
-  });
-}, 60_000);
+  };
+}, SLOW_MS);
 
-afterEach(async () => {
-  for (const replica of running.splice(0)) {
-    if (replica.child.exitCode === null && replica.child.signalCode === null) {
+/** Ends every replica still running (all at once): stdin closed, then SIGKILL after 5 s. */
+async function stopReplicas(): Promise<void> {
+  await Promise.all(
+    running.splice(0).map(async (replica) => {
+      if (replica.child.exitCode !== null || replica.child.signalCode !== null) return;
       replica.child.stdin.end();
       const timer = setTimeout(() => replica.child.kill('SIGKILL'), 5_000);
       await replica.exited;
       clearTimeout(timer);
-    }
-  }
-});
+    }),
+  );
+}
+
+afterEach(stopReplicas, SLOW_MS);
 
 afterAll(async () => {
-  await store?.close();
-  await observer?.close();
-  await stack?.close();
-  await redis?.stop();
-});
+  // Every step runs even if an earlier one fails, so no process outlives the file.
+  const steps = [stopReplicas, () => store?.close(), () => observer?.close(), () => stack?.close(), () => redis?.stop()];
+  const failures: unknown[] = [];
+  for (const step of steps) await Promise.resolve().then(step).catch((error: unknown) => failures.push(error));
+  if (failures.length > 0) throw new AggregateError(failures, 'cleanup of the replica test failed');
+}, SLOW_MS);
 
 describe('agent replicas sharing one Redis approval store', () => {
   it('eight processes: the same model call asks once; resumed at once, one payout at the treasury and seven stored outcomes', async () => {
-    const replicas = await startReplicas(8);
+    const replicas = await startReplicas(8, LONG_LEASE_MS);
     const args = { accountId: 'acc_operating', recipient: `Supplier ${++sequence}-${process.pid}`, amount: 70, currency: 'EUR' };
     const callId = `model-call-${sequence}`;
 
@@ -180,7 +192,7 @@ describe('agent replicas sharing one Redis approval store', () => {
   }, 420_000);
 
   it('a replica killed with SIGKILL mid-execution: no second execution, an "outcome unknown" answer', async () => {
-    const [doomed, survivor] = await startReplicas(2);
+    const [doomed, survivor] = await startReplicas(2, SHORT_LEASE_MS);
     const args = { accountId: 'acc_operating', recipient: `Supplier ${++sequence}-${process.pid}`, amount: 30, currency: 'EUR' };
     const callId = `model-call-${sequence}`;
     doomed!.send({ op: 'invoke', args, callId });
@@ -204,5 +216,5 @@ describe('agent replicas sharing one Redis approval store', () => {
     survivor!.send({ op: 'invoke', args, callId });
     expect(await survivor!.next()).toMatchObject({ status: 'failed', code: 'ERR_TOOL_OUTCOME_UNKNOWN', executed: false });
     expect(await balance()).toBe(before - 30);
-  }, 120_000);
+  }, SLOW_MS);
 });

@@ -26,13 +26,16 @@ export interface TestRedis {
 /** Whether redis-server is installed (scripts/setup.sh installs it). */
 export const hasRedisServer = existsSync(REDIS_SERVER);
 
-/** Starts redis-server on a free loopback port and waits until it accepts commands. */
-export async function startRedisServer(): Promise<TestRedis> {
+/**
+ * Starts redis-server on a free loopback port and waits until it accepts commands. `extraArgs` are
+ * more command-line settings, e.g. `['--maxmemory-policy', 'volatile-lru']`.
+ */
+export async function startRedisServer(extraArgs: readonly string[] = []): Promise<TestRedis> {
   if (!hasRedisServer) throw new Error(`${REDIS_SERVER} is missing: run scripts/setup.sh (it installs redis-server)`);
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], {
+    child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', ...extraArgs], {
       stdio: 'ignore',
     });
     await waitForPing(port, child);

@@ -1,6 +1,6 @@
 import { ConfigurationError } from '@countersign/core';
 import { Redis, type RedisOptions } from 'ioredis';
-import { RedisUnavailableError } from './errors.js';
+import { RedisEvictionPolicyError, RedisUnavailableError } from './errors.js';
 
 /** How a store reaches Redis. Every option states its unit and default. */
 export interface RedisConnectionOptions {
@@ -21,6 +21,13 @@ export interface RedisConnectionOptions {
   commandTimeoutMs?: number | undefined;
   /** How long to wait for a (re)connection before a command fails, in ms. Default 2 000. */
   connectTimeoutMs?: number | undefined;
+  /**
+   * Work with a Redis whose `maxmemory-policy` may evict keys (anything but `noeviction`), or
+   * whose policy cannot be read. Default `false`: such a server is refused with
+   * {@link RedisEvictionPolicyError}, because an evicted spent-action or lease key lets an approved
+   * call run twice. Set it only if memory can never fill up (and you monitor it).
+   */
+  allowEviction?: boolean | undefined;
 }
 
 /** A connected client and what the store needs around it. */
@@ -66,6 +73,19 @@ export function openRedisConnection(options: RedisConnectionOptions): RedisConne
   // command reports it instead, as a typed error.
   client.on('error', () => undefined);
 
+  // The policy is read once per (re)connection, before the first command on it: a failover or a
+  // restart may land on a server configured differently. A failed check is retried next time.
+  let policyCheck: Promise<void> | undefined;
+  client.on('ready', () => void (policyCheck = undefined));
+  const checkPolicy = (): Promise<void> => {
+    if (options.allowEviction === true) return Promise.resolve();
+    policyCheck ??= refuseEviction(client, where).catch((error: unknown) => {
+      policyCheck = undefined;
+      throw error;
+    });
+    return policyCheck;
+  };
+
   async function ready(): Promise<void> {
     if (client.status === 'ready') return;
     if (client.status === 'end') throw new RedisUnavailableError(`${where} connection was closed`);
@@ -87,6 +107,7 @@ export function openRedisConnection(options: RedisConnectionOptions): RedisConne
     prefix,
     async run(what, command) {
       await ready();
+      await checkPolicy();
       try {
         return await command(client);
       } catch (error) {
@@ -102,6 +123,45 @@ export function openRedisConnection(options: RedisConnectionOptions): RedisConne
       }
     },
   };
+}
+
+/**
+ * Fails unless the server's `maxmemory-policy` is `noeviction`. Reads it with
+ * `CONFIG GET maxmemory-policy`, or from `INFO memory` where CONFIG is renamed, disabled or not
+ * allowed (managed services often do that).
+ */
+async function refuseEviction(client: Redis, where: string): Promise<void> {
+  let policy: string | undefined;
+  try {
+    const answer = (await client.config('GET', 'maxmemory-policy')) as unknown;
+    if (Array.isArray(answer) && typeof answer[1] === 'string') policy = answer[1];
+  } catch (error) {
+    if (!isReplyError(error)) throw unavailable(where, error);
+  }
+  if (policy === undefined) {
+    try {
+      policy = /^maxmemory_policy:(\S+)/m.exec(await client.info('memory'))?.[1];
+    } catch (error) {
+      if (!isReplyError(error)) throw unavailable(where, error);
+    }
+  }
+  if (policy === 'noeviction') return;
+  const fix = 'set maxmemory-policy noeviction on the server (redis.conf, CONFIG SET, or your provider\'s parameter group), or pass allowEviction: true to accept the risk';
+  if (policy === undefined) {
+    throw new RedisEvictionPolicyError(`${where} did not tell its maxmemory-policy (CONFIG GET and INFO memory both refused); an evicting server could let an approved call run twice: ${fix}`);
+  }
+  throw new RedisEvictionPolicyError(
+    `${where} uses maxmemory-policy ${policy}, which may evict spent action tokens, proof jtis and leases under memory pressure and let an approved call run twice: ${fix}`,
+  );
+}
+
+/** An error Redis answered (unknown command, NOPERM), as opposed to a timeout or a lost connection. */
+function isReplyError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ReplyError';
+}
+
+function unavailable(where: string, error: unknown): RedisUnavailableError {
+  return new RedisUnavailableError(`${where} failed to read its maxmemory-policy: ${(error as Error).message}`, { cause: error });
 }
 
 function checkedUrl(value: string | undefined): URL {

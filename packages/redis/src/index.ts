@@ -3,4 +3,4 @@ export type { RedisApprovalStore, RedisApprovalStoreOptions } from './redis-appr
 export { redisReplayStore } from './redis-replay-store.js';
 export type { RedisReplayStore, RedisReplayStoreOptions } from './redis-replay-store.js';
 export type { RedisConnectionOptions } from './connection.js';
-export { RedisUnavailableError } from './errors.js';
+export { RedisEvictionPolicyError, RedisUnavailableError } from './errors.js';
