@@ -23,6 +23,12 @@ const serverUrl = process.argv.at(-1);
 const scenario = process.env.MCP_CONFORMANCE_SCENARIO ?? '';
 const context: Context = process.env.MCP_CONFORMANCE_CONTEXT ? (JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT) as Context) : {};
 
+/**
+ * The authorization servers this harness trusts: the suite runs every server on localhost, so its
+ * authorization servers are trusted as the suite's own. A real agent configures its issuer.
+ */
+const trustedIssuers = (issuer: string): boolean => ['localhost', '127.0.0.1', '[::1]'].includes(new URL(issuer).hostname);
+
 /** Connects, lists tools, calls one when the scenario offers it, and closes. */
 async function exercise(url: URL, fetchFunction: FetchLike | undefined, tool?: { name: string; arguments: Record<string, unknown> }): Promise<void> {
   const client = new Client({ name: 'countersign-conformance-client', version: '0.1.0' }, { capabilities: {} });
@@ -40,14 +46,14 @@ async function clientCredentialsJwt(url: URL): Promise<void> {
   if (!clientId || !pem) throw new Error('the scenario context lacks client_id or private_key_pem');
   const key = createNodeSigner(createPrivateKey(pem));
   // The suite's authorization server for this scenario issues Bearer tokens only.
-  await exercise(url, createMcpAgentFetch({ identity: { clientId, key }, allowBearer: true }));
+  await exercise(url, createMcpAgentFetch({ identity: { clientId, key }, trustedIssuers, allowBearer: true }));
 }
 
 /** The agent as a workload: the RFC 7523 jwt-bearer grant with a workload-identity JWT (SEP-1933). */
 async function workloadJwtBearer(url: URL): Promise<void> {
   const { client_id: clientId, valid_jwt: workloadToken } = context;
   if (!workloadToken) throw new Error('the scenario context lacks valid_jwt');
-  await exercise(url, createMcpAgentFetch({ identity: { clientId, workloadToken }, allowBearer: true }));
+  await exercise(url, createMcpAgentFetch({ identity: { clientId, workloadToken }, trustedIssuers, allowBearer: true }));
 }
 
 /**

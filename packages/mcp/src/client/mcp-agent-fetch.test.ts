@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as jose from 'jose';
-import { JwtBearerGrantError, TokenTypeDowngradeError, generateKey } from '@countersign/core';
+import { ConfigurationError, JwtBearerGrantError, TokenTypeDowngradeError, generateKey } from '@countersign/core';
 import { createMcpAgentFetch } from './mcp-agent-fetch.js';
-import { McpAuthorizationError } from './errors.js';
+import { McpAuthorizationError, UntrustedAuthorizationServerError } from './errors.js';
 
 /**
  * One loopback server playing an MCP server's HTTP face and its authorization server, checking
@@ -22,6 +22,8 @@ interface Fixture {
   /** Scopes /mcp requires. */
   requiredScope: string;
   prmResource?: string;
+  /** authorization_servers of the metadata (default: this server). */
+  prmAuthorizationServers?: string[];
   rsNonce?: string;
   jtis: Set<string>;
 }
@@ -55,7 +57,7 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
   const { base } = fixture;
   const path = new URL(request.url!, base).pathname;
   if (path === '/.well-known/oauth-protected-resource/mcp') {
-    return json(response, 200, { resource: fixture.prmResource ?? `${base}/mcp`, authorization_servers: [base], scopes_supported: ['tools:read'] });
+    return json(response, 200, { resource: fixture.prmResource ?? `${base}/mcp`, authorization_servers: fixture.prmAuthorizationServers ?? [base], scopes_supported: ['tools:read'] });
   }
   if (path === '/.well-known/oauth-authorization-server') {
     return json(response, 200, { issuer: base, token_endpoint: `${base}/token`, dpop_signing_alg_values_supported: ['ES256', 'EdDSA'] });
@@ -116,7 +118,7 @@ describe('createMcpAgentFetch', () => {
   it('discovers from the 401, asks with the jwt-bearer grant and the resource, and presents a DPoP-bound token', async () => {
     const file = join(directory, 'token');
     await writeFile(file, workloadJwt);
-    const agentFetch = createMcpAgentFetch({ identity: { workloadToken: { file } } });
+    const agentFetch = createMcpAgentFetch({ identity: { workloadToken: { file } }, trustedIssuers: [fixture.base] });
     const response = await post(agentFetch);
     expect(response.status).toBe(200);
     expect(fixture.tokenRequests).toHaveLength(1);
@@ -135,7 +137,7 @@ describe('createMcpAgentFetch', () => {
   it('authenticates with private_key_jwt and answers a resource server nonce once', async () => {
     fixture.rsNonce = 'rs-nonce-1';
     const key = await generateKey();
-    const agentFetch = createMcpAgentFetch({ identity: { clientId: 'payout-agent', key } });
+    const agentFetch = createMcpAgentFetch({ identity: { clientId: 'payout-agent', key }, issuer: fixture.base });
     expect((await post(agentFetch)).status).toBe(200);
     const form = fixture.tokenRequests[0]!;
     expect(form.grant_type).toBe('client_credentials');
@@ -145,7 +147,7 @@ describe('createMcpAgentFetch', () => {
 
   it('steps up once on insufficient_scope, and stops when the server still refuses', async () => {
     fixture.requiredScope = 'tools:read payouts:write';
-    const agentFetch = createMcpAgentFetch({ identity: { workloadToken: workloadJwt } });
+    const agentFetch = createMcpAgentFetch({ identity: { workloadToken: workloadJwt }, issuer: fixture.base });
     expect((await post(agentFetch)).status).toBe(200);
     expect(fixture.tokenRequests.map((form) => form.scope)).toEqual(['tools:read', 'tools:read payouts:write']);
 
@@ -162,7 +164,7 @@ describe('createMcpAgentFetch', () => {
 
   it('surfaces invalid_grant as JwtBearerGrantError after exactly one token request', async () => {
     fixture.tokenAnswer = () => ({ status: 400, body: { error: 'invalid_grant', error_description: 'JWT assertion is expired' } });
-    const agentFetch = createMcpAgentFetch({ identity: { workloadToken: workloadJwt } });
+    const agentFetch = createMcpAgentFetch({ identity: { workloadToken: workloadJwt }, issuer: fixture.base });
     const error = await post(agentFetch).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(JwtBearerGrantError);
     expect((error as JwtBearerGrantError).error).toBe('invalid_grant');
@@ -173,11 +175,92 @@ describe('createMcpAgentFetch', () => {
 
   it('refuses metadata describing another resource, and Bearer tokens unless allowed', async () => {
     fixture.prmResource = 'https://elsewhere.example/mcp';
-    await expect(post(createMcpAgentFetch({ identity: { workloadToken: workloadJwt } }))).rejects.toBeInstanceOf(McpAuthorizationError);
+    await expect(post(createMcpAgentFetch({ identity: { workloadToken: workloadJwt }, issuer: fixture.base }))).rejects.toBeInstanceOf(McpAuthorizationError);
     expect(fixture.tokenRequests).toHaveLength(0);
 
     fixture.prmResource = undefined;
     fixture.tokenAnswer = () => ({ status: 200, body: { access_token: 'plain', token_type: 'Bearer', expires_in: 60 } });
-    await expect(post(createMcpAgentFetch({ identity: { workloadToken: workloadJwt } }))).rejects.toBeInstanceOf(TokenTypeDowngradeError);
+    await expect(post(createMcpAgentFetch({ identity: { workloadToken: workloadJwt }, issuer: fixture.base }))).rejects.toBeInstanceOf(TokenTypeDowngradeError);
+  });
+});
+
+describe('createMcpAgentFetch trusts only configured authorization servers', () => {
+  let evil: Server;
+  let evilBase: string;
+  let evilRequests: Array<{ path: string; body: string }>;
+
+  beforeEach(async () => {
+    evilRequests = [];
+    // The attacker's authorization server: it would answer discovery and record every token request.
+    evil = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk));
+      request.on('end', () => {
+        const path = new URL(request.url!, evilBase).pathname;
+        evilRequests.push({ path, body });
+        if (path === '/.well-known/oauth-authorization-server') return json(response, 200, { issuer: evilBase, token_endpoint: `${evilBase}/token` });
+        return json(response, 200, { access_token: 'evil', token_type: 'DPoP', expires_in: 300 });
+      });
+    });
+    await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+    evilBase = `http://127.0.0.1:${(evil.address() as { port: number }).port}`;
+  });
+
+  afterEach(async () => {
+    await new Promise((resolve) => evil.close(resolve));
+  });
+
+  it('requires a trusted issuer or allow-list for every identity', async () => {
+    const key = await generateKey();
+    expect(() => createMcpAgentFetch({ identity: { workloadToken: workloadJwt } })).toThrow(ConfigurationError);
+    expect(() => createMcpAgentFetch({ identity: { clientId: 'payout-agent', key } })).toThrow(ConfigurationError);
+    expect(() => createMcpAgentFetch({ identity: { workloadToken: workloadJwt }, trustedIssuers: ['http://as.example'] })).toThrow();
+  });
+
+  it('never sends the workload JWT to an authorization server a malicious MCP server names', async () => {
+    fixture.prmAuthorizationServers = [evilBase];
+    const error = await post(createMcpAgentFetch({ identity: { workloadToken: workloadJwt }, issuer: fixture.base })).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UntrustedAuthorizationServerError);
+    expect((error as UntrustedAuthorizationServerError).code).toBe('ERR_MCP_UNTRUSTED_AUTHORIZATION_SERVER');
+    expect((error as Error).message).toContain(evilBase);
+    expect((error as Error).message).not.toContain(workloadJwt);
+    expect((error as UntrustedAuthorizationServerError).issuers).toEqual([evilBase]);
+    expect(evilRequests).toEqual([]);
+    expect(fixture.tokenRequests).toHaveLength(0);
+
+    // The same with an allow-list rather than a single issuer.
+    const listed = await post(createMcpAgentFetch({ identity: { workloadToken: workloadJwt }, trustedIssuers: [fixture.base] })).catch((caught: unknown) => caught);
+    expect(listed).toBeInstanceOf(UntrustedAuthorizationServerError);
+    expect(evilRequests.some((request) => request.body.includes(workloadJwt))).toBe(false);
+    expect(evilRequests).toEqual([]);
+  });
+
+  it('never sends a client assertion to an untrusted authorization server, with an allow-list function', async () => {
+    const key = await generateKey();
+    fixture.prmAuthorizationServers = [evilBase];
+    const trustedIssuers = (issuer: string) => issuer === fixture.base;
+    await expect(post(createMcpAgentFetch({ identity: { clientId: 'payout-agent', key }, trustedIssuers }))).rejects.toBeInstanceOf(UntrustedAuthorizationServerError);
+    expect(evilRequests).toEqual([]);
+  });
+
+  it('skips an untrusted authorization server listed first and uses the trusted one', async () => {
+    fixture.prmAuthorizationServers = [evilBase, fixture.base];
+    const response = await post(createMcpAgentFetch({ identity: { workloadToken: workloadJwt }, trustedIssuers: [fixture.base] }));
+    expect(response.status).toBe(200);
+    expect(evilRequests).toEqual([]);
+    expect(fixture.tokenRequests).toHaveLength(1);
+  });
+
+  it('discovers the authorization server through the configured fetch', async () => {
+    const seen: string[] = [];
+    const countingFetch = (input: string | URL, init?: RequestInit) => {
+      seen.push(new URL(String(input)).pathname);
+      return fetch(input, init);
+    };
+    const response = await post(createMcpAgentFetch({ identity: { workloadToken: workloadJwt }, issuer: fixture.base, fetch: countingFetch }));
+    expect(response.status).toBe(200);
+    expect(seen).toContain('/.well-known/oauth-protected-resource/mcp');
+    expect(seen).toContain('/.well-known/oauth-authorization-server');
+    expect(seen).toContain('/token');
   });
 });

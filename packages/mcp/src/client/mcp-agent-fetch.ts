@@ -1,7 +1,6 @@
 import {
   ConfigurationError,
   createClientAssertionSigner,
-  discover,
   parseWwwAuthenticate,
   workloadTokenReader,
   type AuthenticationChallenge,
@@ -11,8 +10,8 @@ import {
   type WorkloadTokenSource,
 } from '@countersign/core';
 import { createDpopSender, urlOf, type DpopKeyOptions, type FetchLike } from './dpop-sender.js';
-import { McpAuthorizationError } from './errors.js';
 import { fetchProtectedResourceMetadata, type ProtectedResourceMetadata } from './protected-resource-metadata.js';
+import { chooseAuthorizationServer, discoverThrough, issuerTrustOf, type TrustedIssuers } from './trusted-authorization-server.js';
 import { requestAgentToken, type AgentGrant, type HeldToken } from './token-endpoint.js';
 
 /**
@@ -30,8 +29,18 @@ export interface McpAgentFetchOptions {
   identity: McpAgentIdentity;
   /** Scope asked for when the server's challenge names none (else its metadata's scopes_supported). */
   scope?: string | undefined;
-  /** The authorization server the agent trusts; metadata naming another one is refused. Default: whichever the MCP server names. */
+  /**
+   * The authorization server the agent trusts (used when the MCP server's metadata names it).
+   * `issuer` or `trustedIssuers` is required: the agent's credential never goes to an
+   * authorization server only the MCP server vouches for.
+   */
   issuer?: string | undefined;
+  /**
+   * Further authorization servers the agent may authenticate to: exact issuers, or a predicate.
+   * The first one the MCP server's metadata names that is trusted is used; metadata naming none
+   * is refused with `UntrustedAuthorizationServerError`, nothing sent.
+   */
+  trustedIssuers?: TrustedIssuers | undefined;
   /** The DPoP key (default: a fresh non-extractable ES256 key for this instance). */
   dpop?: DpopKeyOptions | undefined;
   /**
@@ -39,7 +48,7 @@ export interface McpAgentFetchOptions {
    * (default false: such a token is refused with `TokenTypeDowngradeError`).
    */
   allowBearer?: boolean | undefined;
-  /** The fetch underneath (default: the global one). */
+  /** The fetch underneath, for MCP, metadata, discovery and token requests (default: the global one). */
   fetch?: FetchLike | undefined;
   /** Seconds before expiry at which a token is replaced before use (default 30). */
   refreshAheadSeconds?: number | undefined;
@@ -63,8 +72,9 @@ interface ServerState {
  * calls MCP servers as itself, holding DPoP-bound tokens:
  *
  * - a 401 from the server starts discovery: its RFC 9728 metadata (from `resource_metadata`, else
- *   the well-known URLs) must describe this server, and the authorization server's RFC 8414
- *   metadata must name the issuer it was fetched for;
+ *   the well-known URLs) must describe this server and name an authorization server the agent
+ *   trusts (`issuer` / `trustedIssuers`, one of them required), whose RFC 8414 metadata must name
+ *   the issuer it was fetched for;
  * - the token is requested with the RFC 8707 `resource` and the scope the challenge names;
  * - every request carries a fresh proof; `use_dpop_nonce` from either server is answered once;
  * - a 403 `insufficient_scope` asks once for the scopes held plus those named, then gives up:
@@ -73,7 +83,7 @@ interface ServerState {
  * @example
  * ```ts
  * const transport = new StreamableHTTPClientTransport(new URL('https://mcp.example/mcp'), {
- *   fetch: createMcpAgentFetch({ identity: { clientId: 'payout-agent', key } }),
+ *   fetch: createMcpAgentFetch({ identity: { clientId: 'payout-agent', key }, issuer: 'https://as.example' }),
  * });
  * ```
  * @see https://www.rfc-editor.org/rfc/rfc9728 (protected resource metadata)
@@ -84,6 +94,7 @@ export function createMcpAgentFetch(options: McpAgentFetchOptions): McpAgentFetc
   const baseFetch: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   const sender = createDpopSender({ ...options.dpop, fetch: baseFetch });
   const grant = grantOf(options.identity);
+  const trust = issuerTrustOf(options.issuer, options.trustedIssuers);
   const refreshAheadMs = (options.refreshAheadSeconds ?? 30) * 1000;
   const servers = new Map<string, ServerState>();
 
@@ -97,11 +108,8 @@ export function createMcpAgentFetch(options: McpAgentFetchOptions): McpAgentFetc
   async function authorize(url: URL, state: ServerState, challenge: AuthenticationChallenge | undefined, scope: string | undefined): Promise<HeldToken> {
     state.authorizing ??= (async () => {
       state.metadata ??= await fetchProtectedResourceMetadata(url, challenge?.parameters.resource_metadata, baseFetch);
-      const issuer = state.metadata.authorization_servers![0]!;
-      if (options.issuer !== undefined && !state.metadata.authorization_servers!.includes(options.issuer)) {
-        throw new McpAuthorizationError(`the MCP server ${url.origin} does not name the trusted authorization server ${options.issuer}`);
-      }
-      state.authorizationServer ??= await discover(options.issuer ?? issuer);
+      const issuer = chooseAuthorizationServer(state.metadata.authorization_servers!, options.issuer, trust, url.origin);
+      state.authorizationServer ??= await discoverThrough(issuer, options.fetch);
       const token = await requestAgentToken({
         metadata: state.authorizationServer,
         grant,
