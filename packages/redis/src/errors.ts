@@ -6,9 +6,9 @@ import { CountersignError } from '@countersign/core';
  * so the guarded call runs nowhere. Retry later; the client reconnects on its own.
  */
 export class RedisUnavailableError extends CountersignError {
+  static override readonly code: string = 'ERR_REDIS_UNAVAILABLE';
   override readonly code = 'ERR_REDIS_UNAVAILABLE';
 }
-
 
 /**
  * The Redis server may evict keys under memory pressure (its `maxmemory-policy` is not
