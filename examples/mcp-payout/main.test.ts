@@ -19,6 +19,7 @@ describe('examples/mcp-payout', () => {
   it('pauses the payout, runs it once after --approve-as alice, and a second resume pays nothing', { timeout: 120_000 }, async () => {
     const output = await example('--approve-as', 'alice');
     expect(output).toMatch(/list_accounts -> done/);
+    expect(output).toContain('approved as alice (--approve-as): 1 of 1 approval (alice)');
     expect(output).toMatch(/create_payout\(.*\) -> approval_pending \(alice: "Pay 250 EUR to ACME Supplies Ltd"/);
     expect(output).toMatch(/create_payout -> done .*po_1.*249750/);
     expect(output).toContain('the same call resumed again -> done; payouts executed by the MCP server: 1');

@@ -16,6 +16,7 @@
 import { createAgent, generateKey } from '@countersign/core';
 import { startDevStack, TREASURY_SCOPES } from '@countersign/devkit';
 import { mcpTools } from '@countersign/mcp';
+import { progressLine } from '../shared/approval-desk.js';
 import { startTreasuryMcpServer } from './treasury-mcp-server.js';
 
 const say = (text = '') => process.stdout.write(`${text}\n`);
@@ -72,8 +73,8 @@ async function main(): Promise<void> {
       await stack.approvals.deny(request.id, options.approveAs ?? 'alice', 'not this one');
       say('denied (--deny)');
     } else if (options.approveAs && request) {
-      await stack.approvals.approve(request.id, options.approveAs);
-      say(`approved as ${options.approveAs} (--approve-as)`);
+      const view = await stack.approvals.approve(request.id, options.approveAs);
+      say(`approved as ${options.approveAs} (--approve-as)${progressLine(view)}`);
     } else {
       say(`approve or deny it at ${stack.inboxUrl} ...`);
     }

@@ -3,6 +3,7 @@
  * terminal prompt (beside the inbox page) that accepts `alice`, `approve as alice` or `deny`, asks
  * again after a bad answer, and stops once the request is decided anywhere.
  */
+import { describeApprovalProgress } from '@countersign/core';
 import type { ApprovalView, DevApprover } from '@countersign/devkit';
 import { ask, UsageError, UserFacingError, type FlagTable } from './cli.js';
 import { ApprovalRefused, type ExampleStack } from './example-stack.js';
@@ -79,7 +80,7 @@ export async function decideAtDesk(stack: ExampleStack, request: ApprovalView, o
     if (named.length > 0) {
       for (const approver of named) {
         const view = await stack.approve(request.id, approver);
-        say(`${indent}approved as ${approver} (--approve-as)${progress(view)}`);
+        say(`${indent}approved as ${approver} (--approve-as)${progressLine(view)}`);
       }
       return;
     }
@@ -119,7 +120,7 @@ export async function decideAtDesk(stack: ExampleStack, request: ApprovalView, o
             return true;
           }
           const view = await stack.approve(request.id, approver);
-          say(`${indent}approved as ${approver}${progress(view)}`);
+          say(`${indent}approved as ${approver}${progressLine(view)}`);
           return view.status === 'pending' ? { retry: `one more approval is needed, from someone other than ${approver}` } : true;
         } catch (error) {
           if (error instanceof ApprovalRefused) {
@@ -150,7 +151,11 @@ export function parseAnswer(answer: string): { verb: 'approve' | 'deny'; approve
   return undefined;
 }
 
-function progress(view: ApprovalView): string {
-  if (view.requiredApprovals <= 1) return '';
-  return ` (${view.approvals.length} of ${view.requiredApprovals} approvals)`;
+/**
+ * Where the request stands, in the SDK's own words (the line a guard's pending outcome carries as
+ * `progressText`): `: 1 of 2 approvals (alice); waiting for one more of: bob`.
+ */
+export function progressLine(view: ApprovalView): string {
+  const waitingFor = view.status === 'pending' ? view.mayApprove : [];
+  return `: ${describeApprovalProgress({ required: view.requiredApprovals, received: view.approvals.map((decision) => ({ subject: decision.approver })), waitingFor })}`;
 }

@@ -166,6 +166,16 @@ describe('examples: the treasury refusal and a running dev stack', () => {
     expect(stackFrames(run.output)).toEqual([]);
   }, 60_000);
 
+  it.each(allExamples)('%s: dual control prints the progress line after the first approval, before the second', async (_name, script) => {
+    const run = await runExample(script, await withStateDir(script, ['--issuer', stack.issuer, '--tool-api', stack.toolApiUrl, '--amount', '4200', '--approve-as', 'alice', '--approve-as', 'bob']));
+    expect(run.code).toBe(0);
+    const first = run.stdout.indexOf('approved as alice (--approve-as): 1 of 2 approvals (alice); waiting for one more of: bob');
+    const second = run.stdout.indexOf('approved as bob (--approve-as): 2 of 2 approvals (alice, bob)');
+    expect(first).toBeGreaterThan(-1);
+    expect(second).toBeGreaterThan(first);
+    expect(run.stdout).not.toMatch(/\(\d of \d approvals\)/);
+  }, 60_000);
+
   it.each(allExamples)('%s: runs against a running dev stack with --issuer and --tool-api', async (_name, script) => {
     const run = await runExample(script, await withStateDir(script, ['--issuer', stack.issuer, '--tool-api', stack.toolApiUrl, '--approve-as', 'alice']));
     expect(run.output).toContain(stack.issuer);
