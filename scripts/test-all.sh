@@ -42,6 +42,9 @@ pnpm exec tsx test/conformance/run.ts
 step "demo (unattended: approved in the devkit as alice)"
 pnpm demo --approve-as alice --port 0
 
+step "demo with shared state on a Redis it starts (--redis auto: a redis-server on a free loopback port)"
+pnpm demo --approve-as alice --port 0 --redis auto
+
 step "example: OpenAI tool calling (scripted model server, approved as alice)"
 pnpm exec tsx examples/openai-payout/main.ts --offline --approve-as alice --port 0
 

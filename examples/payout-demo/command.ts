@@ -2,6 +2,7 @@
 import { approvalFlags } from '../shared/approval-desk.js';
 import { defineCommand } from '../shared/cli.js';
 import { stackFlags } from '../shared/example-stack.js';
+import { redisFlag } from '../shared/redis-flag.js';
 import { amountFlag } from '../shared/treasury-tools.js';
 
 export const demoCommand = defineCommand({
@@ -11,8 +12,9 @@ export const demoCommand = defineCommand({
     ...approvalFlags,
     ...amountFlag,
     ...stackFlags,
+    ...redisFlag,
     'state-dir': { type: 'string', value: '<dir>', default: '.countersign', description: "where the agent's key (0600) and the audit trail are kept" },
   },
-  examples: ['pnpm demo', 'pnpm demo --approve-as alice', 'pnpm demo --amount 5000 --approve-as alice --approve-as bob', 'pnpm demo --port 0'],
+  examples: ['pnpm demo', 'pnpm demo --approve-as alice', 'pnpm demo --amount 5000 --approve-as alice --approve-as bob', 'pnpm demo --port 0', 'pnpm demo --redis auto'],
 });
 

@@ -23,6 +23,7 @@ import {
 import { checkApproverFlags, decideAtDesk } from '../shared/approval-desk.js';
 import { runCli, UserFacingError } from '../shared/cli.js';
 import { openExampleStack } from '../shared/example-stack.js';
+import { openRedisApprovals } from '../shared/redis-flag.js';
 import { parseAmount, treasuryTools, type PayoutReceipt } from '../shared/treasury-tools.js';
 import { demoCommand } from './command.js';
 
@@ -34,8 +35,10 @@ await runCli(demoCommand.name, runDemo);
 async function runDemo(signal: AbortSignal): Promise<void> {
   const flags = demoCommand.parse();
   const amount = parseAmount(flags.amount);
-  const stack = await openExampleStack(flags);
+  const redis = await openRedisApprovals(flags.redis);
+  let stack: Awaited<ReturnType<typeof openExampleStack>> | undefined;
   try {
+    stack = await openExampleStack(flags);
     checkApproverFlags(flags, await stack.approvers());
     const stateDir = flags['state-dir'];
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
@@ -46,6 +49,7 @@ async function runDemo(signal: AbortSignal): Promise<void> {
     say(`  authorization server  ${stack.issuer}`);
     say(`  treasury API          ${stack.toolApiUrl}`);
     say(`  approval inbox        ${stack.inboxUrl}`);
+    if (redis) say(`  approvals: ${redis.where}`);
     say();
 
     // 1. Its own identity: a key kept on disk (0600), registered with the AS by its public JWKS.
@@ -56,6 +60,7 @@ async function runDemo(signal: AbortSignal): Promise<void> {
       clientId: 'payout-agent',
       key,
       audit: jsonlAuditSink(auditPath, { signer: key }),
+      ...(redis ? { approvals: { store: redis.store } } : {}),
     });
     await stack.registerAgent({ clientId: 'payout-agent', jwks: await agent.publicJwks(), scopes: ['accounts:read', 'payouts:write'] });
     say(`${bold('agent')} payout-agent  key ${agent.keyId}  DPoP key ${agent.dpopThumbprint}`);
@@ -131,7 +136,11 @@ async function runDemo(signal: AbortSignal): Promise<void> {
     say(`  ${report.records} records, ${report.checkpoints} signed checkpoint(s), hash chain and signatures verified`);
     say(`  verify it yourself: pnpm countersign audit verify ${auditPath} --jwks ${jwksPath}`);
   } finally {
-    await stack.close();
+    try {
+      await stack?.close();
+    } finally {
+      await redis?.close();
+    }
   }
 }
 

@@ -131,7 +131,7 @@ export function defineCommand<const Table extends FlagTable>(definition: Command
     usage,
     markdownFlags: () =>
       Object.entries(table)
-        .map(([name, flag]) => `| \`${label(name, flag)}\` | ${explain(flag).replace(/\|/g, '\\|')} |`)
+        .map(([name, flag]) => `| \`${label(name, flag).replace(/\|/g, '\\|')}\` | ${explain(flag).replace(/\|/g, '\\|')} |`)
         .join('\n'),
     parse(argv = process.argv.slice(2)) {
       const options = Object.fromEntries(

@@ -33,6 +33,11 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** A code span safe in a Markdown table cell: a pipe such as `<url|auto>`'s would end the cell. */
+function codeCell(text: string): string {
+  return text.replace(/\|/g, '\\|');
+}
+
 /** The example flags block of README.md: the flags all examples share, then each one's own. */
 export function exampleFlagsBlock(): string {
   const [first, ...others] = commands;
@@ -41,10 +46,10 @@ export function exampleFlagsBlock(): string {
   );
   const sharedNames = new Set(shared.map(([name]) => name));
   const lines = ['| flag | in | meaning |', '| --- | --- | --- |'];
-  for (const [name, flag] of shared) lines.push(`| \`${label(name, flag)}\` | all | ${explain(flag)} |`);
+  for (const [name, flag] of shared) lines.push(`| \`${codeCell(label(name, flag))}\` | all | ${explain(flag)} |`);
   for (const command of commands) {
     for (const [name, flag] of Object.entries(command.flags as Record<string, FlagDefinition>)) {
-      if (!sharedNames.has(name)) lines.push(`| \`${label(name, flag)}\` | \`${command.name}\` | ${explain(flag)} |`);
+      if (!sharedNames.has(name)) lines.push(`| \`${codeCell(label(name, flag))}\` | \`${command.name}\` | ${explain(flag)} |`);
     }
   }
   lines.push('| `-h, --help` | all | prints the usage |');
