@@ -40,7 +40,7 @@ function keyCount(port: number): Promise<number> {
 /** The payout ran once: one "executed once" line, a second resume returned the same payout, the balance moved by 250 once. */
 function expectPaidOnce(stdout: string): void {
   expect(stdout.match(/executed once/g)).toHaveLength(1);
-  const payoutId = /executed once {2}payout (po_\w+) \(executed\)/.exec(stdout)?.[1];
+  const payoutId = /executed once {2}payout (po_[\w-]+) \(executed\)/.exec(stdout)?.[1];
   expect(payoutId).toBeDefined();
   expect(stdout).toContain(`resumed again -> done (same payout ${payoutId}); acc_operating balance 250000 -> 249750`);
 }
