@@ -48,6 +48,10 @@ describe('validateBindingMessage', () => {
     [0x1160, 'U+1160'],
     [0x3164, 'U+3164 HANGUL FILLER'],
     [0xffa0, 'U+FFA0'],
+    [0x034f, 'U+034F'],
+    [0xfe0f, 'U+FE0F'],
+    [0xe0100, 'U+E0100'],
+    [0x17b4, 'U+17B4'],
     [0x0085, 'U+0085'],
     [0x0007, 'U+0007'],
   ])('refuses code point %s, naming it (%s) and where it is', (codePoint, label) => {

@@ -3,13 +3,16 @@
  * (controls, line breaks included), Cf (format: zero-width spaces and joiners, U+00AD soft hyphen,
  * U+061C and the other bidirectional marks, embeddings, overrides and isolates, U+FEFF, the tag
  * characters), Zl and Zp (U+2028, U+2029), the whole tag block U+E0000-U+E007F ("ASCII
- * smuggling", unassigned members included) and the Hangul fillers U+115F, U+1160, U+3164 and
- * U+FFA0, which are letters that render as nothing.
+ * smuggling", unassigned members included), the Hangul fillers U+115F, U+1160, U+3164 and
+ * U+FFA0, which are letters that render as nothing, and every other Default_Ignorable_Code_Point
+ * (U+034F, the variation selectors U+FE00-U+FE0F and U+E0100-U+E01EF, U+17B4, U+17B5, ...):
+ * "ACME" and "ACME" + U+034F render alike but are different values.
  *
  * @see https://www.unicode.org/reports/tr44/#General_Category_Values
+ * @see https://www.unicode.org/reports/tr44/#Default_Ignorable_Code_Point
  * @see https://www.unicode.org/reports/tr9/#Explicit_Directional_Formatting_Characters
  */
-export const INVISIBLE_CHARACTER = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u{E0000}-\u{E007F}\u115F\u1160\u3164\uFFA0]/u;
+export const INVISIBLE_CHARACTER = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u{E0000}-\u{E007F}\u115F\u1160\u3164\uFFA0]/u;
 
 const NAMES: Readonly<Record<number, string>> = {
   0x09: 'CHARACTER TABULATION',

@@ -41,7 +41,7 @@ export const inboxScript = String.raw`
 
   // Characters that change how text reads without being seen (the rule the server applies to
   // binding messages): shown as visible escapes in arguments instead of being dropped.
-  const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u{E0000}-\u{E007F}\u115F\u1160\u3164\uFFA0]/gu;
+  const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u{E0000}-\u{E007F}\u115F\u1160\u3164\uFFA0]/gu;
 
   function visible(text) {
     let hidden = false;
