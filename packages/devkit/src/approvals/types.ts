@@ -50,6 +50,21 @@ export interface ApprovalView {
   createdAt: string;
   /** ISO 8601. */
   expiresAt: string;
+  /** Argument values an approver could mistake for other names (filled in by the inbox). */
+  lookalikes?: LookalikeName[] | undefined;
+}
+
+/**
+ * One argument value that may imitate another name (UTS #39 confusables): the inbox flags it
+ * beside the value.
+ */
+export interface LookalikeName {
+  /** The argument's path as the inbox shows it, e.g. `recipient` or `routing.bank`. */
+  path: string;
+  /** Its characters confusable with Latin letters, as `U+0430 looks like "a"`. */
+  characters: string[];
+  /** A different known name (argument, agent, approver) that it looks exactly like. */
+  resembles?: string | undefined;
 }
 
 /** The devkit's approval registry: the human side of CIBA. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -52,18 +53,21 @@ afterEach(async () => {
 }, 60_000);
 
 function payoutRequest(amount: number, requiredApprovals = 1, bindingMessage = `Pay ${amount} EUR to ACME Supplies Ltd`) {
+  const recipient = /to (.+?)(?: \(|$)/.exec(bindingMessage)![1]!;
+  const args = { accountId: 'acc_operating', recipient, amount, currency: 'EUR' };
   return approvals.add({
     bindingMessage,
     clientId: 'payout-agent',
     loginHint: 'alice',
     requiredApprovals,
     authorizationDetails: [
-      { type: 'agent_action', tool: 'create_payout', args_sha256: 'Qm9iIHNheXMgaGk6IHRoaXMgaXMgYSBmYWtlIGhhc2g', amount, currency: 'EUR', recipient: 'ACME Supplies Ltd' },
+      // The double does not check the hash: any digest that differs whenever the arguments do.
+      { type: 'agent_action', tool: 'create_payout', args, args_sha256: createHash('sha256').update(JSON.stringify(args)).digest('base64url'), amount, currency: 'EUR', recipient },
     ],
   });
 }
 
-const card = (id: string) => page.locator(`article[data-approval-id="${id}"]`);
+const card = (id: string) => page.locator(`[data-testid="approval-card"][data-approval-id="${id}"]`);
 const historyEntry = (id: string) => page.locator(`#history li[data-approval-id="${id}"]`);
 
 async function actAs(approver: string): Promise<void> {
@@ -80,7 +84,9 @@ describe('approval inbox in Chromium', { timeout: 60_000 }, () => {
     await page.goto(inboxUrl);
     const entry = card(hostile.id);
     await entry.waitFor();
-    await expect.poll(() => entry.locator('h3').textContent()).toBe('<img src=x onerror="window.pwned=1">Pay 90 EUR <b>now</b>');
+    await expect.poll(() => entry.getByTestId('agent-says').textContent()).toBe('<img src=x onerror="window.pwned=1">Pay 90 EUR <b>now</b>');
+    // The headline is the call, not the agent's words: this request sent no arguments, and says so.
+    expect(await entry.getByRole('heading', { level: 3 }).textContent()).toBe('create_payout: no arguments were sent with this request');
     expect(await entry.locator('img, b, svg, script').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
     const text = await entry.innerText();
@@ -185,6 +191,93 @@ describe('approval inbox in Chromium', { timeout: 60_000 }, () => {
     expect(await historyEntry(request.id).innerText()).toMatch(/Expired[\s\S]*Expired with 0 of 2 approvals/);
   });
 
+  it('heads each card with the call itself: every argument, nested ones too, invisible characters shown as escapes', async () => {
+    const args = { accountId: 'acc_operating', recipient: 'Mallory Ltd', amount: 50000, currency: 'EUR', memo: 'invoice\u200B77<b>', routing: { bank: 'Bank of Mallory', lines: ['IBAN XX00', 7] }, tags: [] };
+    const request = approvals.add({
+      bindingMessage: 'Pay 5 EUR to ACME Supplies Ltd',
+      authorizationDetails: [{ type: 'agent_action', tool: 'create_payout', args, args_sha256: 'hash-headline' }],
+    });
+    await page.goto(inboxUrl);
+    const entry = card(request.id);
+    await entry.waitFor();
+    const headline = entry.getByRole('heading', { level: 3 });
+    expect(await headline.textContent()).toBe(
+      'create_payout(accountId = "acc_operating", recipient = "Mallory Ltd", amount = 50000, currency = "EUR", memo = "invoice⟨U+200B⟩77<b>", routing.bank = "Bank of Mallory", routing.lines[0] = "IBAN XX00", routing.lines[1] = 7, tags = "[]")',
+    );
+    expect(await entry.getAttribute('aria-labelledby')).toBe(await headline.getAttribute('id'));
+    expect(await entry.locator('b').count()).toBe(0);
+    // The agent's words come after the call, labelled as the agent's.
+    const order = await entry.evaluate((root) => {
+      const heading = root.querySelector('h3')!;
+      const says = root.querySelector('[data-testid="agent-says"]')!;
+      return heading.compareDocumentPosition(says) & Node.DOCUMENT_POSITION_FOLLOWING;
+    });
+    expect(order).toBeTruthy();
+    expect(await entry.locator('.agent-says-label').textContent()).toBe('The agent says (its own words, not checked):');
+  });
+
+  it('flags a name that imitates another known one, and characters confusable with Latin letters', async () => {
+    const honest = approvals.add({
+      bindingMessage: 'Pay 20 EUR to Mallory Ltd',
+      authorizationDetails: [{ type: 'agent_action', tool: 'create_payout', args: { recipient: 'Mallory Ltd', amount: 20 }, args_sha256: 'hash-honest' }],
+    });
+    const imitation = approvals.add({
+      bindingMessage: 'Pay 30 EUR to Mallory Ltd',
+      authorizationDetails: [{ type: 'agent_action', tool: 'create_payout', args: { recipient: 'M\u0430llory Ltd', amount: 30, note: 'AIice Martin' }, args_sha256: 'hash-imitation' }],
+    });
+    await page.goto(inboxUrl);
+    const entry = card(imitation.id);
+    await entry.waitFor();
+    const recipient = entry.locator('dd[data-path="recipient"]');
+    await expect.poll(() => recipient.locator('.flag.lookalike').allTextContents()).toEqual([
+      'confusable characters: U+0430 looks like "a"',
+      'looks like Mallory Ltd but is not the same name',
+    ]);
+    expect(await recipient.locator('.flag', { hasText: 'mixes scripts' }).count()).toBe(1);
+    expect(await entry.locator('dd[data-path="note"] .flag.lookalike').allTextContents()).toEqual(['looks like Alice Martin but is not the same name']);
+    expect(await entry.locator('dd[data-path="amount"] .flag').count()).toBe(0);
+    // The honest name is flagged too: two names that look the same, either may be the imitation.
+    expect(await card(honest.id).locator('dd[data-path="recipient"] .flag.lookalike').allTextContents()).toEqual(['looks like Mаllory Ltd but is not the same name']);
+  });
+
+  it('groups repeats of the same call from the same agent, with a count, and each stays decidable on its own', async () => {
+    const repeat = (clientId = 'payout-agent') =>
+      approvals.add({
+        bindingMessage: 'Pay 70 EUR to Repeat Ltd',
+        clientId,
+        authorizationDetails: [{ type: 'agent_action', tool: 'create_payout', args: { recipient: 'Repeat Ltd', amount: 70 }, args_sha256: 'hash-repeat' }],
+      });
+    const first = repeat();
+    const second = repeat();
+    const third = repeat();
+    const otherAgent = repeat('other-agent');
+    const single = payoutRequest(71);
+    await page.goto(inboxUrl);
+    const group = page.getByTestId('repeat-group');
+    await expect.poll(() => group.count()).toBe(1);
+    expect(await group.getAttribute('data-group-size')).toBe('3');
+    expect(await group.locator('.repeat-count').textContent()).toBe('3');
+    expect(await group.locator('.repeat-title').textContent()).toBe('Asked 3 times by payout-agent: the same tool (create_payout) with the same arguments');
+    for (const request of [first, second, third]) expect(await group.locator(`[data-approval-id="${request.id}"]`).count()).toBe(1);
+    for (const request of [otherAgent, single]) {
+      expect(await card(request.id).count()).toBe(1);
+      expect(await group.locator(`[data-approval-id="${request.id}"]`).count()).toBe(0);
+    }
+    expect(await page.locator('#pending-count').textContent()).toBe('5');
+
+    await actAs('alice');
+    await card(second.id).getByRole('button', { name: 'Deny…' }).click();
+    await card(second.id).getByLabel('Reason for denying').fill('a repeat');
+    await card(second.id).getByRole('button', { name: 'Confirm deny' }).click();
+    await historyEntry(second.id).waitFor();
+    await expect.poll(() => group.getAttribute('data-group-size')).toBe('2');
+    expect(approvals.get(first.id).status).toBe('pending');
+    await approvals.deny(third.id, 'bob', 'a repeat');
+    // One left: no group any more, the card stands on its own.
+    await expect.poll(() => group.count()).toBe(0);
+    expect(await card(first.id).isVisible()).toBe(true);
+  });
+
   it('looks right (screenshot to .countersign/screenshots/inbox.png, ignored by git)', async () => {
     const done = payoutRequest(120);
     await approvals.approve(done.id, 'alice');
@@ -202,10 +295,10 @@ describe('approval inbox in Chromium', { timeout: 60_000 }, () => {
       authorizationDetails: [{ type: 'agent_action', tool: 'rotate_signing_key', args_sha256: 'u4vG8m2sJ0cZbQ1yX7kT3pW9nR5eH6aL0dF2gC8iV1o', keyId: 'treasury-signing-1' }],
     });
     await page.goto(inboxUrl);
-    await page.locator('article').nth(2).waitFor();
+    await page.getByTestId('approval-card').nth(2).waitFor();
     await actAs('bob');
     await page.screenshot({ path: screenshotPath, fullPage: true });
-    expect(await page.locator('article').count()).toBe(3);
+    expect(await page.getByTestId('approval-card').count()).toBe(3);
     expect(await page.locator('#history li').count()).toBe(2);
   });
 });

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import type { DevApprovals } from '../approvals/types.js';
+import type { ApprovalView, DevApprovals } from '../approvals/types.js';
 import type { AgentRegistration } from '../types.js';
 import { DevkitError } from '../errors.js';
+import { withLookalikes } from '../approvals/lookalike-names.js';
 import { renderInboxPage } from './inbox-page.js';
 import { checkHost, checkSameOrigin, InboxRequestRefused, LOOPBACK_HOSTS, readJson } from './request-guard.js';
 import { sendJson } from '../lib/send-json.js';
@@ -57,6 +58,9 @@ export function createInboxHandler(approvals: DevApprovals, options: InboxHandle
   const apiPath = `${basePath}/api`;
   const allowedHosts = options.allowedHosts ?? LOOPBACK_HOSTS;
   const streams = new Set<() => void>();
+  /** Views as the page gets them: with their lookalike names flagged against every name the inbox knows. */
+  const shown = (views: ApprovalView[]) => withLookalikes(views, approvals.list(), approvals.approvers());
+  const shownOne = (view: ApprovalView) => shown([view])[0]!;
 
   async function route(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
     checkHost(request, allowedHosts);
@@ -66,7 +70,10 @@ export function createInboxHandler(approvals: DevApprovals, options: InboxHandle
       return sendPage(response, method === 'HEAD', options.pollInterval ?? 3000, basePath);
     }
     const apiRoute = path.slice(apiPath.length);
-    if (method === 'GET' && apiRoute === '/approvals') return sendJson(response, 200, { approvals: approvals.list(), now: new Date().toISOString() });
+    if (method === 'GET' && apiRoute === '/approvals') {
+      const all = approvals.list();
+      return sendJson(response, 200, { approvals: withLookalikes(all, all, approvals.approvers()), now: new Date().toISOString() });
+    }
     if (method === 'GET' && apiRoute === '/approvers') return sendJson(response, 200, { approvers: approvals.approvers() });
     if (method === 'GET' && apiRoute === '/events') return openStream(request, response);
     if (apiRoute === '/agents' && method === 'POST' && options.registerAgent !== undefined) {
@@ -84,10 +91,10 @@ export function createInboxHandler(approvals: DevApprovals, options: InboxHandle
       const body = await readJson(request);
       if (verb === 'approve') {
         const { approver } = parseBody(approveBody, body);
-        return sendJson(response, 200, { approval: await approvals.approve(id, approver) });
+        return sendJson(response, 200, { approval: shownOne(await approvals.approve(id, approver)) });
       }
       const { approver, reason } = parseBody(denyBody, body);
-      return sendJson(response, 200, { approval: await approvals.deny(id, approver, reason) });
+      return sendJson(response, 200, { approval: shownOne(await approvals.deny(id, approver, reason)) });
     }
     sendJson(response, 404, refusal('not_found', 'no such inbox resource'));
   }
@@ -102,7 +109,7 @@ export function createInboxHandler(approvals: DevApprovals, options: InboxHandle
     response.write('retry: 2000\n\n');
     const unsubscribe = approvals.subscribe((view) => {
       // JSON.stringify escapes CR and LF, so one view is always one `data:` line.
-      response.write(`event: approval\ndata: ${JSON.stringify(view)}\n\n`);
+      response.write(`event: approval\ndata: ${JSON.stringify(shownOne(view))}\n\n`);
     });
     const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), options.heartbeatInterval ?? 15_000);
     heartbeat.unref();

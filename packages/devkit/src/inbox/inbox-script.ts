@@ -20,6 +20,7 @@ export const inboxScript = String.raw`
 
   const approvals = new Map();
   const cards = new Map();
+  const groups = new Map();
   const historyItems = new Map();
   let approvers = [];
   let clockOffset = 0;
@@ -66,18 +67,33 @@ export const inboxScript = String.raw`
 
   function argumentsTable(view) {
     const list = element('dl', 'arguments');
+    const lookalikes = Array.isArray(view.lookalikes) ? view.lookalikes : [];
     for (const [path, value] of flatArguments(view.args, '', [])) {
       list.append(element('dt', '', visible(path).shown));
       const cell = element('dd');
+      cell.dataset.path = path;
       const text = typeof value === 'string' ? value : JSON.stringify(value);
       const { shown, hidden, mixed } = visible(text);
       cell.append(element('code', '', shown));
       if (typeof value === 'number' && Math.abs(value) >= 1000) cell.append(element('span', 'grouped', ' (' + value.toLocaleString('en') + ')'));
       if (hidden) cell.append(element('span', 'flag', 'holds invisible characters'));
       if (mixed) cell.append(element('span', 'flag', 'mixes scripts: may imitate another name'));
+      for (const flag of lookalikes.filter((entry) => entry.path === path)) {
+        if (flag.characters.length > 0) cell.append(element('span', 'flag lookalike', 'confusable characters: ' + flag.characters.join(', ')));
+        if (flag.resembles !== undefined) cell.append(element('span', 'flag lookalike', 'looks like ' + visible(flag.resembles).shown + ' but is not the same name'));
+      }
       list.append(cell);
     }
     return list;
+  }
+
+  // The call in one line, every argument (nested ones by path) with invisible characters made visible:
+  // the card's headline, so the approver reads what will run before anything the agent says.
+  function callHeadline(view) {
+    const tool = view.tool ? visible(view.tool).shown : 'This request';
+    if (view.args === undefined) return tool + ': no arguments were sent with this request';
+    const parts = flatArguments(view.args, '', []).map(([path, value]) => visible(path).shown + ' = ' + (typeof value === 'string' ? '"' + visible(value).shown + '"' : visible(JSON.stringify(value)).shown));
+    return tool + '(' + parts.join(', ') + ')';
   }
 
   // Amounts and names the agent's sentence mentions that no argument holds.
@@ -134,7 +150,7 @@ export const inboxScript = String.raw`
   function upsert(view) {
     const known = approvals.get(view.id);
     if (known && rank(known) > rank(view)) return;
-    if (!known && view.status === 'pending') announce('New request from ' + view.clientId + ': ' + view.bindingMessage);
+    if (!known && view.status === 'pending') announce('New request from ' + view.clientId + ': ' + callHeadline(view));
     approvals.set(view.id, view);
   }
 
@@ -181,17 +197,27 @@ export const inboxScript = String.raw`
     root.dataset.approvalId = view.id;
     root.setAttribute('aria-labelledby', domId + '-message');
 
+    root.dataset.testid = 'approval-card';
+    if (view.argsSha256) root.dataset.argsSha256 = view.argsSha256;
+
     const head = element('div', 'card-head');
-    head.append(element('p', 'call-title', (view.tool ? view.tool : 'This request') + ' will run with exactly these arguments'));
+    const lead = element('div', 'call');
+    lead.append(element('p', 'call-title', 'Will run with exactly these arguments'));
+    const headline = element('h3', 'call-headline', callHeadline(view));
+    headline.id = domId + '-message';
+    headline.dataset.testid = 'call-headline';
+    lead.append(headline);
+    head.append(lead);
     if (view.requiredApprovals > 1) head.append(element('span', 'badge dual', 'Dual control'));
     root.append(head);
-    if (view.args !== undefined) root.append(argumentsTable(view));
+    const table = view.args !== undefined ? argumentsTable(view) : undefined;
+    if (table) root.append(table);
     else root.append(element('p', 'flag', 'No arguments were sent with this request: only the agent\'s description below.'));
 
     const says = element('div', 'agent-says');
     says.append(element('span', 'agent-says-label', 'The agent says (its own words, not checked):'));
-    const message = element('h3', 'binding', view.bindingMessage);
-    message.id = domId + '-message';
+    const message = element('p', 'binding', view.bindingMessage);
+    message.dataset.testid = 'agent-says';
     says.append(message);
     root.append(says);
     const claims = view.args === undefined ? [] : unsupportedClaims(view.bindingMessage, view.args);
@@ -247,7 +273,7 @@ export const inboxScript = String.raw`
     error.setAttribute('role', 'alert');
     root.append(error);
 
-    const card = { root, left, bar, progressText, approvedBy, approve, denyToggle, denyForm, reason, confirmDeny, error, whyNot, busy: false };
+    const card = { root, table, left, bar, progressText, approvedBy, approve, denyToggle, denyForm, reason, confirmDeny, error, whyNot, busy: false };
     approve.addEventListener('click', () => decide(card, view.id, 'approve', { approver: select.value }));
     denyToggle.addEventListener('click', () => {
       denyForm.hidden = false;
@@ -265,6 +291,13 @@ export const inboxScript = String.raw`
   }
 
   function updateCard(card, view) {
+    const flags = JSON.stringify(view.lookalikes || []);
+    if (card.table && card.flags !== flags) {
+      const table = argumentsTable(view);
+      card.table.replaceWith(table);
+      card.table = table;
+    }
+    card.flags = flags;
     const count = view.approvals.length;
     card.bar.value = count;
     card.progressText.textContent = count + ' of ' + view.requiredApprovals + ' approval' + (view.requiredApprovals === 1 ? '' : 's');
@@ -314,12 +347,26 @@ export const inboxScript = String.raw`
     card.left.classList.toggle('soon', left < 30000);
   }
 
+  function createGroup() {
+    const root = element('section', 'repeat-group');
+    root.dataset.testid = 'repeat-group';
+    const head = element('div', 'repeat-head');
+    const count = element('span', 'count repeat-count');
+    const title = element('p', 'repeat-title');
+    head.append(count, title);
+    root.append(head, element('p', 'repeat-hint', 'Each request is decided on its own. An agent asking again and again is a warning sign: deny the repeats you do not expect.'));
+    const body = element('div', 'cards');
+    root.append(body);
+    return { root, count, title, body };
+  }
+
   function historyItem(view) {
     const item = element('li');
     item.dataset.approvalId = view.id;
     const status = shownStatus(view);
     item.append(element('span', 'badge ' + status, words(status)));
-    item.append(element('span', 'history-message', view.bindingMessage));
+    item.append(element('span', 'history-message', callHeadline(view)));
+    item.append(element('span', 'history-says', 'The agent said: ' + view.bindingMessage));
     const meta = [view.clientId];
     if (view.tool) meta.push(view.tool);
     if (view.summary && view.summary.amount !== undefined) meta.push(amountText(view.summary));
@@ -353,7 +400,7 @@ export const inboxScript = String.raw`
         cards.delete(id);
       }
     }
-    const cardNodes = pending.map((view) => {
+    const cardOf = (view) => {
       let card = cards.get(view.id);
       if (!card) {
         card = createCard(view);
@@ -361,8 +408,38 @@ export const inboxScript = String.raw`
       }
       updateCard(card, view);
       return card.root;
-    });
-    placeInOrder(pendingList, cardNodes);
+    };
+    // Repeats (the same agent asking for the same tool with the same arguments) are shown together.
+    const byCall = new Map();
+    for (const view of pending) {
+      const key = view.argsSha256 ? [view.clientId, view.tool, view.argsSha256].join('\n') : 'id\n' + view.id;
+      if (!byCall.has(key)) byCall.set(key, []);
+      byCall.get(key).push(view);
+    }
+    const topNodes = [];
+    for (const [key, views] of byCall) {
+      if (views.length === 1) {
+        topNodes.push(cardOf(views[0]));
+        continue;
+      }
+      let group = groups.get(key);
+      if (!group) {
+        group = createGroup();
+        groups.set(key, group);
+      }
+      group.count.textContent = String(views.length);
+      group.title.textContent = 'Asked ' + views.length + ' times by ' + views[0].clientId + ': the same tool (' + views[0].tool + ') with the same arguments';
+      group.root.dataset.groupSize = String(views.length);
+      placeInOrder(group.body, views.map(cardOf));
+      topNodes.push(group.root);
+    }
+    placeInOrder(pendingList, topNodes);
+    for (const [key, group] of groups) {
+      if (!topNodes.includes(group.root)) {
+        group.root.remove();
+        groups.delete(key);
+      }
+    }
 
     const historyNodes = decided.map((view) => {
       const signature = view.status + '|' + view.approvals.length + '|' + shownStatus(view);

@@ -43,8 +43,11 @@ async function askForPayout(args: Record<string, unknown>, bindingMessage: strin
 
 const pollToken = (authReqId: string) => agent.post(`${stack.issuer}/token`, { grant_type: CIBA, auth_req_id: authReqId });
 
-async function cardFor(bindingMessage: string) {
-  const card = page.locator('article', { has: page.getByRole('heading', { name: bindingMessage, exact: true }) });
+/** The card of the pending request for exactly these arguments, found by its approval id. */
+async function cardFor(args: Record<string, unknown>) {
+  const view = stack.approvals.list().find((candidate) => candidate.status === 'pending' && candidate.argsSha256 === argumentsHash(args));
+  expect(view).toBeDefined();
+  const card = page.locator(`[data-testid="approval-card"][data-approval-id="${view!.id}"]`);
   await card.waitFor({ timeout: 10_000 });
   return card;
 }
@@ -54,7 +57,11 @@ describe('approval inbox on the running dev stack', { timeout: 60_000 }, () => {
     const args = { accountId: 'acc_operating', recipient: 'Mallory Ltd', amount: 50000, currency: 'EUR', memo: 'invoice\u200B77', routing: { bank: 'Bаnk of Mallory', iban: 'XX00 1234' } };
     const authReqId = await askForPayout(args, 'Pay 5 EUR to ACME Supplies Ltd');
     await page.goto(stack.inboxUrl);
-    const card = await cardFor('Pay 5 EUR to ACME Supplies Ltd');
+    const card = await cardFor(args);
+    expect(await card.getByRole('heading', { level: 3 }).textContent()).toBe(
+      'create_payout(accountId = "acc_operating", recipient = "Mallory Ltd", amount = 50000, currency = "EUR", memo = "invoice⟨U+200B⟩77", routing.bank = "Bаnk of Mallory", routing.iban = "XX00 1234")',
+    );
+    expect(await card.getByTestId('agent-says').textContent()).toBe('Pay 5 EUR to ACME Supplies Ltd');
     const table = card.locator('dl.arguments');
     const text = (await table.textContent())!;
     for (const shown of ['accountId', 'acc_operating', 'recipient', 'Mallory Ltd', 'amount', '50000', '50,000', 'currency', 'EUR', 'memo', 'invoice⟨U+200B⟩77', 'routing.bank', 'routing.iban', 'XX00 1234']) {
@@ -62,6 +69,7 @@ describe('approval inbox on the running dev stack', { timeout: 60_000 }, () => {
     }
     expect(await table.locator('.flag', { hasText: 'holds invisible characters' }).count()).toBe(1);
     expect(await table.locator('.flag', { hasText: 'mixes scripts' }).count()).toBe(1);
+    expect(await table.locator('dd[data-path="routing.bank"] .flag.lookalike').allTextContents()).toEqual(['confusable characters: U+0430 looks like "a"']);
     expect(await card.locator('.agent-says-label').textContent()).toContain('The agent says');
     const warning = (await card.locator('.mismatch').textContent())!;
     expect(warning).toContain('5');
@@ -83,7 +91,7 @@ describe('approval inbox on the running dev stack', { timeout: 60_000 }, () => {
 
     const args = { accountId: 'acc_operating', recipient: 'Northwind Logistics', amount: 4200, currency: 'EUR', memo: 'Invoice 2026-131' };
     const authReqId = await askForPayout(args, 'Pay 4200 EUR to Northwind Logistics');
-    const card = await cardFor('Pay 4200 EUR to Northwind Logistics');
+    const card = await cardFor(args);
     expect(await card.innerText()).toContain('inbox-e2e-agent');
     expect(await card.locator('.progress-text').textContent()).toBe('0 of 2 approvals');
 
@@ -121,7 +129,7 @@ describe('approval inbox on the running dev stack', { timeout: 60_000 }, () => {
   it('disables Approve and Deny, saying why, for someone the request is not addressed to', async () => {
     const args = { accountId: 'acc_operating', recipient: 'Contoso Cleaning', amount: 180, currency: 'EUR' };
     const authReqId = await askForPayout(args, 'Pay 180 EUR to Contoso Cleaning');
-    const card = await cardFor('Pay 180 EUR to Contoso Cleaning');
+    const card = await cardFor(args);
     await page.getByLabel('Acting as').selectOption('bob');
     const approve = card.getByRole('button', { name: /^Approve as Bob/ });
     const deny = card.getByRole('button', { name: 'Deny…' });
@@ -140,7 +148,7 @@ describe('approval inbox on the running dev stack', { timeout: 60_000 }, () => {
   it('a payout denied in the page with a reason is access_denied for the agent', async () => {
     const args = { accountId: 'acc_operating', recipient: 'Quick Cash Ltd', amount: 300, currency: 'EUR' };
     const authReqId = await askForPayout(args, 'Pay 300 EUR to Quick Cash Ltd');
-    const card = await cardFor('Pay 300 EUR to Quick Cash Ltd');
+    const card = await cardFor(args);
     await page.getByLabel('Acting as').selectOption('alice');
     await card.getByRole('button', { name: 'Deny…' }).click();
     await card.getByLabel('Reason for denying').fill('Recipient not on the vendor list');

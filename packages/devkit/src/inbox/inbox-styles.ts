@@ -68,14 +68,22 @@ button:focus-visible, select:focus-visible, input:focus-visible { outline: 3px s
 .history .history-meta, .history .history-decision { grid-column: 2; color: var(--muted); font-size: 13px; overflow-wrap: anywhere; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 [hidden] { display: none !important; }
-.call-title { margin: 0; font-size: 18px; font-weight: 650; }
+.call-title { margin: 0; font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: 0.04em; }
+.call-headline { margin: 2px 0 0; font: 600 17px/1.4 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; overflow-wrap: anywhere; white-space: pre-wrap; }
+.repeat-group { border: 2px dashed var(--warn); border-radius: 10px; padding: 10px 12px; display: grid; gap: 10px; }
+.repeat-head { display: flex; align-items: center; gap: 8px; }
+.repeat-count { background: var(--warn); }
+.repeat-title { margin: 0; font-weight: 650; color: var(--warn); }
+.repeat-hint { margin: 0; color: var(--muted); font-size: 13px; }
+.history .history-says { grid-column: 2; color: var(--muted); font-size: 13px; overflow-wrap: anywhere; white-space: pre-wrap; }
+.flag.lookalike { color: var(--bad); background: var(--bad-bg); }
 .arguments { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 12px 0; padding: 10px 12px; border: 1px solid var(--line); border-radius: 6px; }
 .arguments dt { font-weight: 600; }
 .arguments dd { margin: 0; overflow-wrap: anywhere; font-size: 16px; }
 .flag { display: inline-block; margin-left: 8px; font-size: 12px; font-weight: 600; color: var(--warn); background: var(--warn-bg); border-radius: 4px; padding: 0 6px; }
 .agent-says { color: var(--muted); }
 .agent-says-label { font-size: 12px; }
-.agent-says .binding { font-size: 14px; font-weight: 500; color: var(--muted); }
+.agent-says .binding { font-size: 14px; font-weight: 500; color: var(--muted); margin: 0; }
 .mismatch { color: var(--bad); background: var(--bad-bg); border-radius: 6px; padding: 6px 10px; font-weight: 600; }
 .decision-rule { color: var(--muted); font-size: 13px; }
 `;
