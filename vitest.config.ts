@@ -5,7 +5,15 @@ import { defineConfig } from 'vitest/config';
  * Source aliases so tests run against the TypeScript sources, without a build step. Subpath
  * entries first: an alias also matches `name/...`.
  */
-const subpaths: Record<string, string> = { '@countersign/core/adapters': './packages/core/src/adapters/index.ts' };
+const subpaths: Record<string, string> = {
+  '@countersign/core/adapters': './packages/core/src/adapters/index.ts',
+  '@countersign/core/dpop': './packages/core/src/dpop/index.ts',
+  '@countersign/core/oauth': './packages/core/src/oauth/index.ts',
+  '@countersign/core/keys': './packages/core/src/keys/index.ts',
+  '@countersign/core/tools': './packages/core/src/tools/index.ts',
+  '@countersign/core/audit': './packages/core/src/audit/index.ts',
+  '@countersign/core/errors': './packages/core/src/error-classes.ts',
+};
 const alias = [
   ...Object.entries(subpaths).map(([find, path]) => ({ find, replacement: fileURLToPath(new URL(path, import.meta.url)) })),
   ...['core', 'devkit', 'langchain', 'openai', 'redis', 'server', 'mcp', 'ai-sdk'].map((name) => ({

@@ -10,7 +10,7 @@
  * `BENCH_ROUNDS` (default 3) and `BENCH_OPS` (default 2 000 per round) tune it.
  */
 import { Redis } from 'ioredis';
-import type { StoredToolCall } from '../packages/core/src/index.js';
+import type { StoredToolCall } from '../packages/core/src/tools/index.js';
 import { redisApprovalStore } from '../packages/redis/src/index.js';
 import { startRedisServer } from '../test/helpers/redis-server.js';
 import { machine } from './support/side-by-side.js';

@@ -12,14 +12,13 @@ import {
   AgentRevokedError,
   createAgent,
   createNodeSigner,
-  InsufficientScopeError,
   OAuthError,
   ResourceChallengeError,
-  ResponseError,
   type Agent,
   type AgentOptions,
   type AuditEvent,
 } from '@countersign/core';
+import { InsufficientScopeError, ResponseError } from '@countersign/core/errors';
 import { rememberKey } from './helpers/dev-agent.js';
 import { textsOf } from './helpers/error-collector.js';
 import { json, metadataFor, startMisbehavingServer, type MisbehavingServer, type Route } from './helpers/misbehaving-server.js';

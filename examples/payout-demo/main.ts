@@ -18,8 +18,8 @@ import {
   jsonlAuditSink,
   verifyAuditTrail,
   type ToolOutcome,
-  type TrailRecord,
 } from '@countersign/core';
+import type { TrailRecord } from '@countersign/core/audit';
 import { checkApproverFlags, decideAtDesk } from '../shared/approval-desk.js';
 import { runCli, UserFacingError } from '../shared/cli.js';
 import { openExampleStack } from '../shared/example-stack.js';

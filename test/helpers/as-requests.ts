@@ -3,7 +3,8 @@
  * the agent's operator would), e.g. to revoke or introspect a token the agent holds.
  */
 import { request } from 'undici';
-import { clientAssertionType, createClientAssertionSigner, type Signer } from '@countersign/core';
+import type { Signer } from '@countersign/core';
+import { clientAssertionType, createClientAssertionSigner } from '@countersign/core/oauth';
 import { rememberSecret } from './error-collector.js';
 
 export async function metadataOf(issuer: string): Promise<Record<string, string>> {

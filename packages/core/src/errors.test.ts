@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import * as core from './index.js';
+import * as core from './error-classes.js';
+import * as root from './index.js';
+import * as adapters from './adapters/index.js';
+import * as audit from './audit/index.js';
+import * as dpop from './dpop/index.js';
+import * as keys from './keys/index.js';
+import * as oauth from './oauth/index.js';
+import * as tools from './tools/index.js';
 
-/** One instance of every error class the root entry exports, built with its real constructor. */
+/** Every entry point of the package (package.json `exports`), by subpath. */
+const entryPoints: Record<string, Record<string, unknown>> = { '.': root, './adapters': adapters, './audit': audit, './dpop': dpop, './keys': keys, './oauth': oauth, './tools': tools, './errors': core };
+
+/** One instance of every error class `@countersign/core/errors` exports, built with its real constructor. */
 const instances: Record<string, core.CountersignError> = {
   CountersignError: new core.CountersignError('base'),
   InsecureEndpointError: new core.InsecureEndpointError('http://as.example', 'issuer'),
@@ -40,14 +50,23 @@ const instances: Record<string, core.CountersignError> = {
 };
 
 type ErrorClass = typeof core.CountersignError;
+
+function errorClassNames(entry: Record<string, unknown>): string[] {
+  return Object.entries(entry)
+    .filter(([, value]) => typeof value === 'function' && (value === core.CountersignError || value.prototype instanceof core.CountersignError))
+    .map(([name]) => name);
+}
 const classes = Object.entries(instances).map(([name, instance]) => [name, instance.constructor as ErrorClass] as const);
 
 describe('error classes', () => {
-  it('cover every error class the root entry exports', () => {
-    const exported = Object.entries(core)
-      .filter(([, value]) => typeof value === 'function' && (value === core.CountersignError || value.prototype instanceof core.CountersignError))
-      .map(([name]) => name);
-    expect(Object.keys(instances).sort()).toEqual(exported.sort());
+  it('cover every error class @countersign/core/errors exports', () => {
+    expect(Object.keys(instances).sort()).toEqual(errorClassNames(core).sort());
+  });
+
+  it.each(Object.entries(entryPoints))('are all in @countersign/core/errors, the same classes, when entry %s exports them', (_subpath, entry) => {
+    for (const name of errorClassNames(entry)) {
+      expect((core as Record<string, unknown>)[name], name).toBe(entry[name]);
+    }
   });
 
   it('each declare their own static code, distinct from every other class', () => {

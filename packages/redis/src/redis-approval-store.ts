@@ -1,4 +1,5 @@
-import { ApprovalStoreError, ConfigurationError, type ApprovalStore, type StoredToolCall } from '@countersign/core';
+import { ApprovalStoreError, ConfigurationError, type ApprovalStore } from '@countersign/core';
+import type { StoredToolCall } from '@countersign/core/tools';
 import { openRedisConnection, type RedisConnectionOptions } from './connection.js';
 import { ACQUIRE_LEASE, RELEASE_LEASE, RENEW_LEASE, WRITE_RECORD } from './lua-scripts.js';
 import { decodeStoredCall, encodeStoredCall } from './stored-call-codec.js';

@@ -1,4 +1,5 @@
-import { ApprovalStoreError, type StoredToolCall } from '@countersign/core';
+import { ApprovalStoreError } from '@countersign/core';
+import type { StoredToolCall } from '@countersign/core/tools';
 
 const STATES = new Set(['pending', 'executing', 'done', 'failed', 'denied', 'expired', 'unknown']);
 

@@ -1,4 +1,4 @@
-import { canonicalSha256 } from '@countersign/core';
+import { canonicalSha256 } from '@countersign/core/tools';
 import { isObject } from './tokens/claims.js';
 import { refuse } from './refusal.js';
 import type { ActionRequirement, Approver, TokenClaims } from './types.js';

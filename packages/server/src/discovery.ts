@@ -1,4 +1,4 @@
-import { discoveryUrls } from '@countersign/core';
+import { discoveryUrls } from '@countersign/core/oauth';
 import { ResourceServerConfigurationError } from './errors.js';
 import { fetchJson } from './lib/fetch-json.js';
 

@@ -7,15 +7,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   createAgent,
   createNodeSigner,
-  DiscoveryError,
   InsecureEndpointError,
   NetworkError,
   OAuthError,
-  ResponseError,
   TimeoutError,
-  TokenTypeDowngradeError,
   type AgentOptions,
 } from '@countersign/core';
+import { DiscoveryError, ResponseError, TokenTypeDowngradeError } from '@countersign/core/errors';
 import { rememberKey } from '../dev-agent.js';
 import { caught, rememberSecret } from '../error-collector.js';
 import { json, metadataFor, startMisbehavingServer, type MisbehavingServer, type Route } from '../misbehaving-server.js';

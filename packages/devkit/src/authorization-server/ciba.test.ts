@@ -1,4 +1,4 @@
-import { canonicalSha256 } from '@countersign/core';
+import { canonicalSha256 } from '@countersign/core/tools';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApprovalView } from '../approvals/types.js';

@@ -1,7 +1,8 @@
 // A faithful in-memory stand-in for the core guard (GuardedTool contract of
 // packages/core/src/tools/types.ts), with the human side scripted by the test. Test-only.
 import type { ZodType, infer as ZodInfer } from 'zod';
-import { ArgumentsChangedError, CountersignError, InvalidArgumentsError, canonicalSha256 } from '@countersign/core';
+import { ArgumentsChangedError, CountersignError, InvalidArgumentsError } from '@countersign/core';
+import { canonicalSha256 } from '@countersign/core/tools';
 import type { GuardedTool, InvokeOptions, ToolOutcome } from '@countersign/core';
 
 export interface FakeGuardedToolDefinition<Schema extends ZodType, Result> {

@@ -1,4 +1,5 @@
-import { DpopNonceCache, generateKey, parseWwwAuthenticate, createDpopProver, type DpopProver, type Signer, type SigningAlgorithm } from '@countersign/core';
+import { generateKey, type Signer, type SigningAlgorithm } from '@countersign/core';
+import { DpopNonceCache, parseWwwAuthenticate, createDpopProver, type DpopProver } from '@countersign/core/dpop';
 
 /** The fetch the MCP SDK's transports take (`StreamableHTTPClientTransport({ fetch })`). */
 export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;

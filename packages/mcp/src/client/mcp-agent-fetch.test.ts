@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as jose from 'jose';
-import { ConfigurationError, JwtBearerGrantError, TokenTypeDowngradeError, generateKey } from '@countersign/core';
+import { ConfigurationError, generateKey } from '@countersign/core';
+import { JwtBearerGrantError } from '@countersign/core/oauth';
+import { TokenTypeDowngradeError } from '@countersign/core/errors';
 import { createMcpAgentFetch } from './mcp-agent-fetch.js';
 import { McpAuthorizationError, UntrustedAuthorizationServerError } from './errors.js';
 

@@ -1,14 +1,11 @@
+import { ConfigurationError, type KeyStore, type Signer } from '@countersign/core';
+import { parseWwwAuthenticate, type AuthenticationChallenge } from '@countersign/core/dpop';
 import {
-  ConfigurationError,
   createClientAssertionSigner,
-  parseWwwAuthenticate,
   workloadTokenReader,
-  type AuthenticationChallenge,
   type AuthorizationServerMetadata,
-  type KeyStore,
-  type Signer,
   type WorkloadTokenSource,
-} from '@countersign/core';
+} from '@countersign/core/oauth';
 import { createDpopSender, urlOf, type DpopKeyOptions, type FetchLike } from './dpop-sender.js';
 import { fetchProtectedResourceMetadata, type ProtectedResourceMetadata } from './protected-resource-metadata.js';
 import { chooseAuthorizationServer, discoverThrough, issuerTrustOf, type TrustedIssuers } from './trusted-authorization-server.js';

@@ -1,4 +1,5 @@
-import { CountersignError, guardTool, type Agent, type ApprovalPolicy, type BoundFetch, type GuardedTool, type InvokeOptions, type ToolOutcome } from '@countersign/core';
+import { CountersignError, guardTool, type Agent, type ApprovalPolicy, type GuardedTool, type InvokeOptions, type ToolOutcome } from '@countersign/core';
+import type { BoundFetch } from '@countersign/core/tools';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { z } from 'zod';

@@ -1,16 +1,15 @@
+import { OAuthError } from '@countersign/core';
 import {
   clientAssertionType,
   jwtBearerParameters,
   JwtBearerGrantError,
-  OAuthError,
   processErrorResponse,
-  ResponseError,
   terminalJwtBearerErrors,
-  TokenTypeDowngradeError,
   type AuthorizationServerMetadata,
   type ClientAssertionSigner,
   type WorkloadTokenReader,
-} from '@countersign/core';
+} from '@countersign/core/oauth';
+import { ResponseError, TokenTypeDowngradeError } from '@countersign/core/errors';
 import type { DpopSender } from './dpop-sender.js';
 
 /** How the agent proves who it is at the token endpoint. */

@@ -1,12 +1,12 @@
+import { ConfigurationError } from '@countersign/core';
 import {
-  ConfigurationError,
-  DiscoveryError,
   assertIssuer,
   discover,
   discoveryUrls,
   processMetadataResponse,
   type AuthorizationServerMetadata,
-} from '@countersign/core';
+} from '@countersign/core/oauth';
+import { DiscoveryError } from '@countersign/core/errors';
 import type { FetchLike } from './dpop-sender.js';
 import { UntrustedAuthorizationServerError } from './errors.js';
 

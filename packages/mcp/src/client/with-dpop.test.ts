@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { issuerOfMetadataUrl } from './with-dpop.js';
 import { processHeldToken } from './token-endpoint.js';
-import { TokenTypeDowngradeError } from '@countersign/core';
+import { TokenTypeDowngradeError } from '@countersign/core/errors';
 
 describe('issuerOfMetadataUrl', () => {
   it('derives the issuer an RFC 8414 or OpenID discovery URL was built from', () => {

@@ -1,4 +1,4 @@
-import { TokenTypeDowngradeError } from '@countersign/core';
+import { TokenTypeDowngradeError } from '@countersign/core/errors';
 import { McpAuthorizationError } from './errors.js';
 import { createDpopSender, urlOf, type DpopKeyOptions, type FetchLike } from './dpop-sender.js';
 

@@ -9,13 +9,13 @@ import {
   ArgumentsChangedError,
   CountersignError,
   InvalidArgumentsError,
-  canonicalSha256,
   type AuthorizationDetail,
   type GuardedTool,
   type InvokeOptions,
   type RiskTier,
   type ToolOutcome,
 } from '@countersign/core';
+import { canonicalSha256 } from '@countersign/core/tools';
 
 export interface GuardedToolDoubleDefinition<Schema extends ZodType, Result> {
   name: string;

@@ -1,0 +1,26 @@
+/**
+ * `@countersign/core/dpop`: the DPoP building blocks the agent is made of, for code that sends its
+ * own requests (an MCP transport, a resource server's test client). `agent.fetch` and
+ * `agent.dispatcher()` already do all of this.
+ *
+ * @example
+ * ```ts
+ * import { generateKey } from '@countersign/core';
+ * import { createDpopProver, DpopNonceCache } from '@countersign/core/dpop';
+ *
+ * const prover = createDpopProver(await generateKey({ alg: 'ES256' }));
+ * const proof = await prover.proof({ method: 'POST', url: 'https://api.example/payouts', accessToken });
+ * ```
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9449
+ * @packageDocumentation
+ */
+export { createDpopProver, targetUri, accessTokenHash } from './proof.js';
+export type { DpopProver, DpopProofInput, DpopProverOptions } from './proof.js';
+export { createPresignedProofs } from './presigned-proofs.js';
+export type { PresignedProofs, PresignedProofsOptions } from './presigned-proofs.js';
+export { DpopNonceCache } from './nonce-cache.js';
+export { DpopProofError } from './dpop-proof-error.js';
+export { jwkThumbprint } from '../keys/thumbprint.js';
+export { parseWwwAuthenticate } from '../lib/www-authenticate.js';
+export type { AuthenticationChallenge } from '../lib/www-authenticate.js';
