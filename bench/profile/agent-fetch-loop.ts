@@ -28,7 +28,7 @@ if (sameProcess) {
   stop = () => api.close();
 } else {
   const script = fileURLToPath(new URL('../support/validating-api-child.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'], execArgv: [] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
   const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
   origin = chunk.toString().trim();
   stop = async () => {
