@@ -3,7 +3,9 @@
  * `SET key 1 NX PX` (the least a Redis lock can cost: one round trip) in the same run, on a
  * redis-server of our own on loopback. A claim+complete is what the guard does around one
  * execution: take the call's lease (Lua: SET NX PX + fencing token), move the record pending ->
- * executing under that token (compare-and-set), store the outcome (compare-and-set), release.
+ * executing under that token (compare-and-set), store the outcome (compare-and-set), release:
+ * four round trips, each a Lua script (an update starts from the text the store last saw and
+ * reads again only when the compare-and-set says another process wrote since).
  *
  * Reports throughput and p50/p99 latency, one request at a time and 32 in flight, each the median
  * of alternating rounds. Run with `pnpm bench redis` (or `node --import tsx bench/redis-claim.bench.ts`).

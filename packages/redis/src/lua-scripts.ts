@@ -29,3 +29,19 @@ if ARGV[1] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
 if ARGV[4] == '1' then redis.call('SET', KEYS[2], KEYS[1], 'PXAT', ARGV[3]) end
 return 1`;
+
+/**
+ * KEYS: record, call index. ARGV: expected JSON, new JSON, expiry (unix ms), '1' to index the call.
+ * Compare-and-set for `update`: writes only when the record still reads `expected` and returns
+ * `{1}`; otherwise writes nothing and returns what the record reads now, `{0, current}`, or `{0}`
+ * when there is none, so a writer that guessed wrong learns the truth in the same round trip.
+ */
+export const UPDATE_RECORD = `
+local current = redis.call('GET', KEYS[1])
+if current ~= ARGV[1] then
+  if current then return {0, current} end
+  return {0}
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
+if ARGV[4] == '1' then redis.call('SET', KEYS[2], KEYS[1], 'PXAT', ARGV[3]) end
+return {1}`;
