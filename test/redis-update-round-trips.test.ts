@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StoredToolCall } from '@countersign/core';
+import type { StoredToolCall } from '@countersign/core/tools';
 import { redisApprovalStore, type RedisApprovalStore } from '@countersign/redis';
 import { startRedisServer, type TestRedis } from './helpers/redis-server.js';
 
