@@ -13,6 +13,7 @@ import type {
   AccessToken,
   Agent,
   AgentOptions,
+  WorkloadAgentOptions,
   ApprovalRequest,
   GuardedTool,
   KeyStore,
@@ -46,7 +47,8 @@ describe('@countersign/core public API', () => {
   });
 
   it('keeps the shapes of the agent contract', () => {
-    expectTypeOf(core.createAgent).parameter(0).toEqualTypeOf<AgentOptions>();
+    // Grown (never narrowed): an agent whose only credential is a workload-identity JWT.
+    expectTypeOf(core.createAgent).parameter(0).toEqualTypeOf<AgentOptions | WorkloadAgentOptions>();
     expectTypeOf(core.createAgent).returns.resolves.toEqualTypeOf<Agent>();
     expectTypeOf<AgentOptions['key']>().toEqualTypeOf<Signer | KeyStore>();
     expectTypeOf<Agent['clientId']>().toEqualTypeOf<string>();

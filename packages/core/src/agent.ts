@@ -22,7 +22,8 @@ import { createAuthorizationServerClient } from './oauth/authorization-server-cl
 import type { AuthorizationServerClient, RequestOptions } from './oauth/types.js';
 import { createTokenCache, type TokenTarget } from './tokens/token-cache.js';
 import { registerToolCallPorts } from './tools/ports.js';
-import type { AccessToken, Agent, AgentOptions } from './types.js';
+import { createWorkloadCredential, type WorkloadCredential } from './oauth/workload-credential.js';
+import type { AccessToken, Agent, AgentOptions, WorkloadAgentOptions } from './types.js';
 
 /**
  * Creates an agent with its own identity: it discovers its authorization server (the metadata
@@ -31,7 +32,9 @@ import type { AccessToken, Agent, AgentOptions } from './types.js';
  * step in its audit trail (never a token, an assertion or a key).
  *
  * `options.key` may also be a key store (`fileKeyStore(dir)`), so a rotated identity key signs
- * the next assertion without a restart.
+ * the next assertion without a restart. With `options.workloadToken` the agent gets its tokens with
+ * a workload-identity JWT (RFC 7523 §2.1 JWT bearer grant) instead, with or without a key
+ * ({@link WorkloadAgentOptions}); the JWT is read once here, so a missing file fails now.
  *
  * @example
  * ```ts
@@ -40,14 +43,17 @@ import type { AccessToken, Agent, AgentOptions } from './types.js';
  * await agent.close();
  * ```
  * @throws {ConfigurationError} invalid options
+ * @throws {WorkloadTokenError} the workload token cannot be read or is not a JWT
  * @throws {InsecureEndpointError} the issuer or a discovered endpoint is http off loopback
  * @throws {DiscoveryError | NetworkError | TimeoutError} discovery failed
  * @see https://www.rfc-editor.org/rfc/rfc8414 (discovery)
- * @see https://www.rfc-editor.org/rfc/rfc7523 (private_key_jwt)
+ * @see https://www.rfc-editor.org/rfc/rfc7523 (private_key_jwt, JWT bearer grant)
  * @see https://www.rfc-editor.org/rfc/rfc9449 (DPoP)
  */
-export async function createAgent(options: AgentOptions): Promise<Agent> {
+export async function createAgent(options: AgentOptions | WorkloadAgentOptions): Promise<Agent> {
   const { issuer, clientId } = checkOptions(options);
+  const workload: WorkloadCredential | undefined = options.workloadToken === undefined ? undefined : createWorkloadCredential(options.workloadToken);
+  await workload?.check();
   const timeoutMs = options.timeoutMs ?? 10_000;
   const retries = options.retries ?? 2;
   // Each server's Date corrects only the time of what is sent to it: the authorization server's
@@ -59,9 +65,14 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   // Assertions load the current key before each signature, so an activated key signs the next one.
   // `audit` exists before the first assertion, the earliest a change can be seen; the event's kid
   // is the new key's.
-  const identity = await createCurrentKey(options.key, {
-    onChange: (previous) => audit.record({ event: 'key.rotated', previousKid: previous.kid, outcome: 'ok' }),
-  });
+  const identity =
+    options.key === undefined
+      ? undefined
+      : await createCurrentKey(options.key, {
+          onChange: (previous) => audit.record({ event: 'key.rotated', previousKid: previous.kid, outcome: 'ok' }),
+        });
+  // A keyless workload agent is known by the subject its JWT states (the JWT itself is never kept).
+  const keyId = (): string => identity?.current().kid ?? `workload:${workload?.identity()?.subject ?? 'unknown'}`;
 
   const dpopSigner = options.dpop?.key ?? (await generateKey({ alg: options.dpop?.alg ?? 'ES256' }));
   // Uncorrected: every proof passes the time (and offset) of the server it is for.
@@ -71,9 +82,9 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     presign === false ? undefined : createPresignedProofs(dpop, { clock: () => clock.local() / 1000, maxAgeMs: presign === true ? undefined : presign.maxAgeMs });
   const nonces = new DpopNonceCache();
   const sinks: AuditSink[] = options.audit === undefined ? [] : Array.isArray(options.audit) ? options.audit : [options.audit];
-  const audit = createAuditor(() => ({ agent: clientId, kid: identity.current().kid, jkt: dpop.thumbprint }), sinks, {
+  const audit = createAuditor(() => ({ agent: clientId, kid: keyId(), jkt: dpop.thumbprint }), sinks, {
     clock: clock.local,
-    signer: () => identity.current(),
+    signer: identity === undefined ? undefined : () => identity.current(),
   });
 
   // Aborted by close() and by revocation: stops approval polls and waits.
@@ -120,10 +131,16 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     const startedAt = clock.local();
     audit.record({ event: 'token.requested', resource, scope });
     try {
-      const parameters: Record<string, string> = {};
-      if (scope !== undefined) parameters.scope = scope;
-      if (resource !== undefined) parameters.resource = resource;
-      const response = await client.tokenRequest('client_credentials', parameters, { signal });
+      let response;
+      if (workload) {
+        // Only ever the JWT bearer grant: a refused workload JWT never falls back to another one.
+        response = await workload.requestToken(client, { scope, resource }, { signal });
+      } else {
+        const parameters: Record<string, string> = {};
+        if (scope !== undefined) parameters.scope = scope;
+        if (resource !== undefined) parameters.resource = resource;
+        response = await client.tokenRequest('client_credentials', parameters, { signal });
+      }
       const token: AccessToken = redactedAccessToken({
         accessToken: response.access_token,
         tokenType: 'DPoP',
@@ -192,12 +209,13 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const agent: Agent = {
     clientId,
     get keyId() {
-      return identity.current().kid;
+      return keyId();
     },
     dpopThumbprint: dpop.thumbprint,
     approvalStore,
     audit,
     async publicJwks() {
+      if (identity === undefined) return { keys: [] };
       const jwks = await identity.jwks();
       return { keys: [...jwks.keys] };
     },
@@ -213,6 +231,11 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     },
     async requestApproval(request) {
       assertUsable();
+      if (identity === undefined) {
+        throw new ConfigurationError(
+          'this agent authenticates with a workload token only; asking for an approval (CIBA) needs an authenticated client: give createAgent a key as well',
+        );
+      }
       return requestApproval(approvalContext, request);
     },
     resumeApproval(saved) {
@@ -236,13 +259,16 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   return agent;
 }
 
-function checkOptions(options: AgentOptions): { issuer: string; clientId: string } {
+function checkOptions(options: AgentOptions | WorkloadAgentOptions): { issuer: string; clientId: string } {
   if (typeof options !== 'object' || options === null) throw new ConfigurationError('createAgent needs an options object');
   const issuer = assertIssuer(options.issuer);
   if (typeof options.clientId !== 'string' || options.clientId.length === 0) throw new ConfigurationError('clientId must be a non-empty string');
   const key = options.key as unknown;
   const isSigner = typeof key === 'object' && key !== null && typeof (key as Signer).sign === 'function' && typeof (key as Signer).kid === 'string';
-  if (!isSigner && !isKeyStore(key)) throw new ConfigurationError('key must be a Signer (generateKey, a key store’s load()) or a key store');
+  if (key === undefined && options.workloadToken === undefined) {
+    throw new ConfigurationError('createAgent needs a key (a Signer or a key store) or a workloadToken');
+  }
+  if (key !== undefined && !isSigner && !isKeyStore(key)) throw new ConfigurationError('key must be a Signer (generateKey, a key store’s load()) or a key store');
   const positive = (value: number | undefined, name: string, integer: boolean, minimum: number) => {
     if (value === undefined) return;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < minimum || (integer && !Number.isInteger(value))) {

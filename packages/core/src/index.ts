@@ -21,7 +21,7 @@
 
 // The agent
 export { createAgent } from './agent.js';
-export type { Agent, AgentOptions, AgentFetchInit, AccessToken, AuthorizationDetail, TokenRequestOptions } from './types.js';
+export type { Agent, AgentOptions, WorkloadAgentOptions, AgentFetchInit, AccessToken, AuthorizationDetail, TokenRequestOptions } from './types.js';
 
 // Keys
 export type { Signer, SigningAlgorithm } from './keys/signer.js';

@@ -9,6 +9,7 @@ import type { ApprovalStore } from './tools/tool-call-ledger.js';
 export type { AuthorizationDetail } from './oauth/types.js';
 export type { AccessToken, TokenRequestOptions } from './tokens/types.js';
 import type { AuditSink, Auditor } from './audit/types.js';
+import type { WorkloadTokenSource } from './oauth/jwt-bearer-grant.js';
 
 /** Options of {@link Agent.fetch}: the fetch options plus what the token is for. */
 export interface AgentFetchInit extends Omit<RequestInit, 'body'> {
@@ -35,6 +36,20 @@ export interface AgentOptions {
    * without a restart.
    */
   key: Signer | KeyStore;
+  /**
+   * A workload-identity JWT to get tokens with instead of client credentials (RFC 7523 §2.1 JWT
+   * bearer grant): a Kubernetes service-account token, a SPIFFE JWT-SVID, a cloud identity token.
+   * The JWT itself, `{ file }` (read again before every token request, so a token the platform
+   * rotates is used by the next request) or a callback (called before every token request). Every
+   * routine token then comes from this grant, DPoP-bound, and `key` (when given) still
+   * authenticates the client with private_key_jwt, for approvals (CIBA) and revocation too. A
+   * refused JWT (`invalid_grant`, `invalid_scope`, `unauthorized_client`) ends in
+   * `JwtBearerGrantError` and is not sent again; no other grant is tried. Without a `key`, see
+   * {@link WorkloadAgentOptions}.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.1
+   */
+  workloadToken?: WorkloadTokenSource | undefined;
   /** DPoP key settings; a fresh key is generated per agent instance (default ES256). */
   dpop?:
     | {
@@ -74,6 +89,27 @@ export interface AgentOptions {
   dispatcher?: Dispatcher | undefined;
   /** Clock in milliseconds since the epoch (default `Date.now`); for tests. */
   clock?: (() => number) | undefined;
+}
+
+/**
+ * Options of {@link createAgent} for an agent whose only credential is a workload-identity JWT (no
+ * key file): it names itself with `clientId` (the authorization server must register it as a
+ * client that may use the JWT bearer grant without client authentication) and gets every token
+ * with the JWT bearer grant. Such an agent cannot ask for approvals (CIBA needs an authenticated
+ * client): `requestApproval` throws `ConfigurationError` unless a `key` is given too.
+ * `agent.keyId` is `workload:` followed by the JWT's `sub`, and `publicJwks()` is empty.
+ *
+ * @example
+ * ```ts
+ * const agent = await createAgent({ issuer, clientId: 'payout-agent', workloadToken: { file: '/var/run/secrets/tokens/countersign' } });
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.1
+ */
+export interface WorkloadAgentOptions extends Omit<AgentOptions, 'key' | 'workloadToken'> {
+  /** The workload-identity JWT: itself, `{ file }` or a callback; see {@link AgentOptions.workloadToken}. */
+  workloadToken: WorkloadTokenSource;
+  /** Optional identity key: when given, it authenticates the client (private_key_jwt) as well. */
+  key?: Signer | KeyStore | undefined;
 }
 
 /**

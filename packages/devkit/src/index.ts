@@ -1,6 +1,7 @@
 // The dev stack
 export { startDevStack, TREASURY_SCOPES } from './stack.js';
-export type { AgentRegistration, DevStack, DevStackOptions, PublicJwks } from './types.js';
+export type { AgentRegistration, DevStack, DevStackOptions, PublicJwks, WorkloadAgentRegistration } from './types.js';
+export type { DevWorkloadIssuer, WorkloadTokenOptions } from './authorization-server/workload-issuer.js';
 export { DevkitError } from './errors.js';
 export type { DevkitErrorCode } from './errors.js';
 

@@ -25,10 +25,11 @@ describe('startDevStack', () => {
       const metadata = await (await fetch(`${stack.issuer}/.well-known/oauth-authorization-server`)).json();
       expect(metadata).toMatchObject({
         issuer: stack.issuer,
-        token_endpoint_auth_methods_supported: ['private_key_jwt'],
+        // `none` is for workload agents only, whose one grant (JWT bearer) carries the credential.
+        token_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
         backchannel_token_delivery_modes_supported: ['poll'],
         authorization_details_types_supported: ['agent_action'],
-        grant_types_supported: expect.arrayContaining(['client_credentials', 'urn:openid:params:grant-type:ciba']),
+        grant_types_supported: expect.arrayContaining(['client_credentials', 'urn:openid:params:grant-type:ciba', 'urn:ietf:params:oauth:grant-type:jwt-bearer']),
       });
       expect(metadata.grant_types_supported).not.toContain('authorization_code');
       const inbox = await fetch(stack.inboxUrl);

@@ -88,6 +88,8 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     toolApiUrl: runningToolApi.url,
     inboxUrl: `${issuer}/inbox`,
     registerAgent: (registration) => running.registerAgent(registration),
+    registerWorkloadAgent: (registration) => running.registerWorkloadAgent(registration),
+    workloadIssuer: running.workloadIssuer,
     disableAgent: (clientId) => running.disableAgent(clientId),
     approvals: approvalsOf(running),
     close() {

@@ -1,4 +1,5 @@
 import type { DevApprovals } from './approvals/types.js';
+import type { DevWorkloadIssuer } from './authorization-server/workload-issuer.js';
 
 /** A JSON Web Key Set with public keys only. */
 export interface PublicJwks {
@@ -16,6 +17,21 @@ export interface AgentRegistration {
    * Approver id of the person who owns (runs) this agent, e.g. `alice`. Known owners may not approve
    * their own agent's actions, and requests addressed to them are refused.
    */
+  owner?: string | undefined;
+}
+
+/**
+ * An agent whose credential is a workload-identity JWT (RFC 7523 §2.1 JWT bearer grant) instead of
+ * a key: it names itself with `clientId` and presents JWTs whose `sub` is `subject`, signed by the
+ * stack's workload issuer (`stack.workloadIssuer`).
+ */
+export interface WorkloadAgentRegistration {
+  clientId: string;
+  /** `sub` of its workload JWTs, e.g. `system:serviceaccount:payments:payout-agent`. */
+  subject: string;
+  /** Scopes it may request. */
+  scopes: string[];
+  /** Approver id of the person who owns this agent (see {@link AgentRegistration.owner}). */
   owner?: string | undefined;
 }
 
@@ -55,6 +71,14 @@ export interface DevStack {
   inboxUrl: string;
   /** Registers (or updates the JWKS and scopes of) an agent. */
   registerAgent(registration: AgentRegistration): void;
+  /**
+   * Registers (or updates) an agent that gets its tokens with workload-identity JWTs from
+   * {@link DevStack.workloadIssuer} (RFC 7523 §2.1 JWT bearer grant, no client key). The kill
+   * switch ({@link DevStack.disableAgent}) works on it as on any agent.
+   */
+  registerWorkloadAgent(registration: WorkloadAgentRegistration): void;
+  /** The stack's stand-in for a workload-identity platform (Kubernetes, SPIFFE): mints the JWTs its authorization server trusts. */
+  workloadIssuer: DevWorkloadIssuer;
   /**
    * Disables an agent (its kill switch): its client authentication fails with `invalid_client` from
    * now on, its outstanding approvals are denied, its CIBA requests deleted and its access and action

@@ -25,8 +25,12 @@ export interface AuthorizationServerClientOptions {
   issuer: string;
   /** This client's client_id. */
   clientId: string;
-  /** The identity key that signs client assertions (private_key_jwt), or a store to follow its rotation. */
-  key: Signer | KeyStore;
+  /**
+   * The identity key that signs client assertions (private_key_jwt), or a store to follow its
+   * rotation. Without one the client only names itself (`client_id`): an agent whose credential is
+   * a workload-identity JWT (RFC 7523 §2.1 grant) and nothing else.
+   */
+  key?: Signer | KeyStore | undefined;
   /** Signs the DPoP proofs sent to the token endpoint. */
   dpop: DpopProver;
   /** Per-origin DPoP nonces, shared with resource requests. */
@@ -86,7 +90,7 @@ interface CallSpec<T> {
  */
 export function createAuthorizationServerClient(options: AuthorizationServerClientOptions): AgentAuthorizationServerClient {
   const { issuer, clientId, dpop, nonces, clock } = options;
-  const assertions = createClientAssertionSigner(options.key, clientId);
+  const assertions = options.key === undefined ? undefined : createClientAssertionSigner(options.key, clientId);
   const timeoutMs = options.timeoutMs ?? 10_000;
   const retries = options.retries ?? 2;
   let metadata: AuthorizationServerMetadata | undefined = options.metadata;
@@ -132,11 +136,14 @@ export function createAuthorizationServerClient(options: AuthorizationServerClie
           };
           if (spec.dpop) headers.dpop = await dpop.proof({ method: 'POST', url, nonce: nonces.get(url.origin), now });
           const form = new URLSearchParams(parameters);
-          const assertion = await assertions.create({ audience, now });
-          sent.push(headers.dpop, assertion);
           form.set('client_id', clientId);
-          form.set('client_assertion_type', clientAssertionType);
-          form.set('client_assertion', assertion);
+          sent.push(headers.dpop);
+          if (assertions) {
+            const assertion = await assertions.create({ audience, now });
+            sent.push(assertion);
+            form.set('client_assertion_type', clientAssertionType);
+            form.set('client_assertion', assertion);
+          }
           return { method: 'POST', url, headers, body: form.toString() };
         },
         {

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { DevkitError } from '../errors.js';
-import type { AgentRegistration } from '../types.js';
+import type { AgentRegistration, WorkloadAgentRegistration } from '../types.js';
+import { workloadClientMetadata } from './workload-clients.js';
 import { AGENT_ACTION_TYPE } from './agent-action-details.js';
 import type { MemoryStorage } from './memory-adapter.js';
 
@@ -33,6 +34,10 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
 export interface AgentClients {
   /** Adds the agent, or replaces its JWKS and scopes; re-enables a disabled agent (with nothing it held before). */
   register(registration: AgentRegistration): void;
+  /** Adds (or replaces) an agent that uses the JWT bearer grant with workload JWTs from `issuer`. */
+  registerWorkload(registration: WorkloadAgentRegistration, issuer: string): void;
+  /** The workload registered for a client, while it is registered and enabled. */
+  workloadOf(clientId: string): { issuer: string; subject: string } | undefined;
   /**
    * Removes the agent's client: its next client authentication fails with `invalid_client`, and
    * (through `onDisable`, the kill switch) everything it held is revoked for good: registering the
@@ -67,14 +72,25 @@ export interface AgentClientsOptions {
 export function createAgentClients(options: AgentClientsOptions): AgentClients {
   const scopes = new Map<string, ReadonlySet<string>>();
   const owners = new Map<string, string>();
+  const workloads = new Map<string, { issuer: string; subject: string }>();
+
+  function store(clientId: string, metadata: Record<string, unknown>, requestedScopes: string[], owner: string | undefined): void {
+    try {
+      options.validateMetadata(metadata);
+    } catch (error) {
+      const description = (error as { error_description?: unknown }).error_description;
+      throw new DevkitError('invalid_request', `agent ${clientId}: ${typeof description === 'string' ? description : 'invalid client metadata'}`);
+    }
+    options.storage.put('Client', clientId, metadata);
+    scopes.set(clientId, new Set(requestedScopes));
+    if (owner === undefined) owners.delete(clientId);
+    else owners.set(clientId, owner);
+  }
 
   return {
     register(registration) {
       const { clientId, jwks, scopes: requestedScopes } = checkRegistration(registration, options.knownScopes);
-      const owner = registration.owner;
-      if (owner !== undefined && (typeof owner !== 'string' || !/^[\x21-\x7E]{1,200}$/.test(owner))) {
-        throw new DevkitError('invalid_request', `agent ${clientId}: owner must be an approver id`);
-      }
+      const owner = checkOwner(clientId, registration.owner);
       const metadata = {
         client_id: clientId,
         token_endpoint_auth_method: 'private_key_jwt',
@@ -88,16 +104,19 @@ export function createAgentClients(options: AgentClientsOptions): AgentClients {
         authorization_details_types: [AGENT_ACTION_TYPE],
         id_token_signed_response_alg: 'ES256',
       };
-      try {
-        options.validateMetadata(metadata);
-      } catch (error) {
-        const description = (error as { error_description?: unknown }).error_description;
-        throw new DevkitError('invalid_request', `agent ${clientId}: ${typeof description === 'string' ? description : 'invalid client metadata'}`);
-      }
-      options.storage.put('Client', clientId, metadata);
-      scopes.set(clientId, new Set(requestedScopes));
-      if (owner === undefined) owners.delete(clientId);
-      else owners.set(clientId, owner);
+      store(clientId, metadata, requestedScopes, owner);
+      workloads.delete(clientId);
+    },
+
+    registerWorkload(registration, issuer) {
+      const { clientId, subject, scopes: requestedScopes } = checkWorkloadRegistration(registration, options.knownScopes);
+      const owner = checkOwner(clientId, registration.owner);
+      store(clientId, workloadClientMetadata(clientId), requestedScopes, owner);
+      workloads.set(clientId, { issuer, subject });
+    },
+
+    workloadOf(clientId) {
+      return scopes.has(clientId) ? workloads.get(clientId) : undefined;
     },
 
     disable(clientId) {
@@ -107,6 +126,7 @@ export function createAgentClients(options: AgentClientsOptions): AgentClients {
       options.storage.remove('Client', clientId);
       scopes.delete(clientId);
       owners.delete(clientId);
+      workloads.delete(clientId);
       options.onDisable?.(clientId);
     },
 
@@ -118,6 +138,35 @@ export function createAgentClients(options: AgentClientsOptions): AgentClients {
       return owners.get(clientId);
     },
   };
+}
+
+function checkOwner(clientId: string, owner: unknown): string | undefined {
+  if (owner !== undefined && (typeof owner !== 'string' || !/^[\x21-\x7E]{1,200}$/.test(owner))) {
+    throw new DevkitError('invalid_request', `agent ${clientId}: owner must be an approver id`);
+  }
+  return owner;
+}
+
+function checkWorkloadRegistration(registration: WorkloadAgentRegistration, knownScopes: ReadonlySet<string>): { clientId: string; subject: string; scopes: string[] } {
+  const { clientId, subject, scopes } = (registration ?? {}) as Partial<WorkloadAgentRegistration>;
+  if (typeof clientId !== 'string' || !/^[\x21-\x7E]{1,200}$/.test(clientId)) {
+    throw new DevkitError('invalid_request', 'clientId must be 1 to 200 visible ASCII characters');
+  }
+  if (typeof subject !== 'string' || !/^[\x21-\x7E]{1,200}$/.test(subject)) {
+    throw new DevkitError('invalid_request', `agent ${clientId}: subject must be 1 to 200 visible ASCII characters`);
+  }
+  return { clientId, subject, scopes: checkScopes(clientId, scopes, knownScopes) };
+}
+
+function checkScopes(clientId: string, scopes: unknown, knownScopes: ReadonlySet<string>): string[] {
+  if (!Array.isArray(scopes) || scopes.some((scope) => typeof scope !== 'string')) {
+    throw new DevkitError('invalid_request', `agent ${clientId}: scopes must be an array of strings`);
+  }
+  const unknown = (scopes as string[]).filter((scope) => scope !== 'openid' && !knownScopes.has(scope));
+  if (unknown.length > 0) {
+    throw new DevkitError('invalid_request', `agent ${clientId}: unknown scope(s) ${unknown.join(', ')}; known: ${[...knownScopes].join(', ')}`);
+  }
+  return (scopes as string[]).filter((scope) => scope !== 'openid');
 }
 
 function checkRegistration(
@@ -142,12 +191,5 @@ function checkRegistration(
     }
     return Object.fromEntries(Object.entries(parsed.data).filter(([, value]) => value !== undefined)) as Record<string, string>;
   });
-  if (!Array.isArray(scopes) || scopes.some((scope) => typeof scope !== 'string')) {
-    throw new DevkitError('invalid_request', `agent ${clientId}: scopes must be an array of strings`);
-  }
-  const unknown = scopes.filter((scope) => scope !== 'openid' && !knownScopes.has(scope));
-  if (unknown.length > 0) {
-    throw new DevkitError('invalid_request', `agent ${clientId}: unknown scope(s) ${unknown.join(', ')}; known: ${[...knownScopes].join(', ')}`);
-  }
-  return { clientId, jwks: { keys: publicKeys }, scopes: scopes.filter((scope) => scope !== 'openid') };
+  return { clientId, jwks: { keys: publicKeys }, scopes: checkScopes(clientId, scopes, knownScopes) };
 }

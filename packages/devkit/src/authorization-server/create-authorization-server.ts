@@ -13,6 +13,9 @@ import { jwtAccessTokenRevocation } from './jwt-access-token-revocation.js';
 import { createMemoryStorage } from './memory-adapter.js';
 import { providerConfiguration, type Lifetimes, type ResourceServerDefinition } from './provider-configuration.js';
 import { generateSigningKey, type SigningKey } from './signing-key.js';
+import { registerJwtBearerGrant } from './jwt-bearer-grant.js';
+import { createWorkloadIssuer, type DevWorkloadIssuer } from './workload-issuer.js';
+import type { WorkloadAgentRegistration } from '../types.js';
 
 /** Options of {@link createAuthorizationServer}. */
 export interface AuthorizationServerOptions {
@@ -43,6 +46,10 @@ export interface AuthorizationServer {
   /** Issued JWT access tokens and the revoked ones. */
   readonly ledger: AccessTokenLedger;
   registerAgent(registration: AgentRegistration): void;
+  /** Registers an agent whose tokens come from workload JWTs of {@link workloadIssuer} (JWT bearer grant). */
+  registerWorkloadAgent(registration: WorkloadAgentRegistration): void;
+  /** The workload-identity issuer this server trusts in the JWT bearer grant. */
+  readonly workloadIssuer: DevWorkloadIssuer;
   disableAgent(clientId: string): void;
   /** Node request listener of oidc-provider. */
   handle(request: IncomingMessage, response: ServerResponse): void;
@@ -97,6 +104,8 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     }),
   );
   deliver.to = cibaOutcomes(provider, grantApprovers);
+  const workloadIssuer = await createWorkloadIssuer(options.issuer);
+  registerJwtBearerGrant(provider, { trustedIssuers: [workloadIssuer], workloadOf: (clientId) => agents.workloadOf(clientId) });
   provider.use(cibaResponseExtensions({ approvals, pollInterval: options.pollInterval }));
   provider.use(jwtAccessTokenRevocation({ issuer: options.issuer, publicJwks: signingKey.publicJwks, ledger }));
   const onServerError = options.onServerError ?? ((error: Error) => console.error(`countersign-dev: authorization server error: ${error.message}`));
@@ -110,6 +119,8 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     approvals,
     ledger,
     registerAgent: (registration) => agents.register(registration),
+    registerWorkloadAgent: (registration) => agents.registerWorkload(registration, workloadIssuer.issuer),
+    workloadIssuer,
     disableAgent: (clientId) => agents.disable(clientId),
     handle: callback,
     close: () => approvals.close(),

@@ -65,6 +65,7 @@ declare module 'oidc-provider' {
       result: GrantInstance | OIDCProviderError,
       options?: { rar?: unknown; acr?: string; amr?: string[]; authTime?: number },
     ): Promise<void>;
+    registerGrantType(name: string, handler: (ctx: KoaContext) => Promise<void>, parameters?: Iterable<string>, duplicates?: Iterable<string>): void;
     readonly Grant: new (properties: { accountId: string; clientId: string }) => GrantInstance;
     readonly Client: {
       new (metadata: Record<string, unknown>): { clientId: string };
@@ -73,4 +74,14 @@ declare module 'oidc-provider' {
   }
 
   export default Provider;
+}
+
+// Internals the JWT bearer grant reuses (see jwt-bearer-grant.ts), pinned to oidc-provider 9.13.3.
+declare module 'oidc-provider/lib/actions/grants/client_credentials.js' {
+  import type { KoaContext, Provider } from 'oidc-provider';
+  export function handler(provider: Provider, helpers: Record<string, unknown>, ctx: KoaContext): Promise<void>;
+}
+declare module 'oidc-provider/lib/helpers/grants.js' {
+  const helpers: Record<string, (...args: unknown[]) => unknown>;
+  export = helpers;
 }

@@ -93,7 +93,8 @@ export function providerConfiguration(options: ProviderConfigurationOptions): Re
     jwks: { keys: [options.signingKey] },
     cookies: { keys: options.cookieKeys },
     routes: { ...ROUTES },
-    clientAuthMethods: ['private_key_jwt'],
+    // `none` only for workload agents, whose one grant (JWT bearer) carries its own credential.
+    clientAuthMethods: ['private_key_jwt', 'none'],
     enabledJWA: {
       clientAuthSigningAlgValues: ACCEPTED_ALGORITHMS,
       dPoPSigningAlgValues: ACCEPTED_ALGORITHMS,
