@@ -13,6 +13,7 @@ const subpaths: Record<string, string> = {
   '@countersign/core/tools': './packages/core/src/tools/index.ts',
   '@countersign/core/audit': './packages/core/src/audit/index.ts',
   '@countersign/core/errors': './packages/core/src/error-classes.ts',
+  '@countersign/core/testing': './packages/core/src/testing/index.ts',
 };
 const alias = [
   ...Object.entries(subpaths).map(([find, path]) => ({ find, replacement: fileURLToPath(new URL(path, import.meta.url)) })),

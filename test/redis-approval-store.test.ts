@@ -10,6 +10,7 @@ import { startDevStack, TREASURY_SCOPES, type DevStack } from '@countersign/devk
 import { ApprovalStoreError, ConfigurationError, guardTool, type Agent, type ToolApprovalPending } from '@countersign/core';
 import type { StoredToolCall } from '@countersign/core/tools';
 import { redisApprovalStore, RedisUnavailableError, type RedisApprovalStore } from '@countersign/redis';
+import { approvalStoreContract } from '@countersign/core/testing';
 import { createDevAgent, type DevAgent } from './helpers/dev-agent.js';
 import { startRedisServer, type TestRedis } from './helpers/redis-server.js';
 
@@ -61,42 +62,23 @@ function call(id: string, overrides: Partial<StoredToolCall> = {}): StoredToolCa
   };
 }
 
-describe('redisApprovalStore: the store contract, across connections', () => {
-  it('puts, gets, finds by tool call, lists and deletes; a second process sees the same', async () => {
+const prefixOf = new WeakMap<object, string>();
+approvalStoreContract({ describe, it }, 'redisApprovalStore', {
+  create: () => {
     const prefix = newPrefix();
-    const [one, two] = [storeFor(prefix), storeFor(prefix)];
-    expect(await one.get('a')).toBeUndefined();
-    const a = call('a');
-    await one.put(a);
-    await one.put(call('b', { tool: 'rotate_signing_key', callId: 'call-a' }));
-    expect(await two.get('a')).toEqual(a);
-    expect((await two.findByCall('create_payout', 'call-a'))?.id).toBe('a');
-    expect((await two.findByCall('rotate_signing_key', 'call-a'))?.id).toBe('b');
-    expect(await two.findByCall('create_payout', 'call-x')).toBeUndefined();
-    expect((await two.list()).map((record) => record.id).sort()).toEqual(['a', 'b']);
-    await two.delete('a');
-    expect(await one.get('a')).toBeUndefined();
-    expect(await one.findByCall('create_payout', 'call-a')).toBeUndefined();
-    expect(await one.list()).toHaveLength(1);
-    // Another prefix is another store.
+    const store = storeFor(prefix);
+    prefixOf.set(store, prefix);
+    return store;
+  },
+  // A second connection on the same key prefix: what another process sees.
+  reopen: (store) => storeFor(prefixOf.get(store)!),
+});
+
+describe('redisApprovalStore: key prefixes, damaged records, expiry', () => {
+  it('another prefix is another store', async () => {
+    const one = storeFor(newPrefix());
+    await one.put(call('a'));
     expect(await storeFor(newPrefix()).list()).toEqual([]);
-  });
-
-  it('applies concurrent updates from two connections one after the other, none lost', async () => {
-    const prefix = newPrefix();
-    const [one, two] = [storeFor(prefix), storeFor(prefix)];
-    await one.put(call('a', { outcome: 0 }));
-    const increment = (store: RedisApprovalStore) => store.update('a', (current) => ({ ...current, outcome: (current.outcome as number) + 1 }));
-    await Promise.all(Array.from({ length: 40 }, (_, index) => increment(index % 2 === 0 ? one : two)));
-    expect((await one.get('a'))!.outcome).toBe(40);
-  });
-
-  it('refuses updates of unknown ids, id changes and records that are not tool calls', async () => {
-    const store = storeFor(newPrefix());
-    await expect(store.update('nope', (current) => current)).rejects.toBeInstanceOf(ApprovalStoreError);
-    await store.put(call('a'));
-    await expect(store.update('a', (current) => ({ ...current, id: 'b' }))).rejects.toThrow(/may not change its id/);
-    await expect(store.put({ ...call('c'), approval: undefined } as never)).rejects.toBeInstanceOf(ApprovalStoreError);
   });
 
   it('reports a record someone else overwrote as ApprovalStoreError, without quoting it', async () => {
@@ -121,24 +103,7 @@ describe('redisApprovalStore: the store contract, across connections', () => {
   });
 });
 
-describe('redisApprovalStore: leases with fencing tokens', () => {
-  it('one holder at a time across connections; tokens grow; a lapsed holder can neither renew nor release', async () => {
-    const prefix = newPrefix();
-    const [one, two] = [storeFor(prefix), storeFor(prefix)];
-    const first = await one.acquireLease('approval:a', 200);
-    expect(first).toBeGreaterThan(0);
-    expect(await two.acquireLease('approval:a', 200)).toBeUndefined();
-    expect(await one.renewLease('approval:a', first!, 200)).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    const second = await two.acquireLease('approval:a', 5_000);
-    expect(second).toBeGreaterThan(first!);
-    expect(await one.renewLease('approval:a', first!, 5_000)).toBe(false);
-    await one.releaseLease('approval:a', first!);
-    expect(await one.acquireLease('approval:a', 5_000)).toBeUndefined();
-    await two.releaseLease('approval:a', second!);
-    expect(await one.acquireLease('approval:a', 5_000)).toBeGreaterThan(second!);
-  });
-
+describe('redisApprovalStore: configuration', () => {
   it('refuses a plaintext URL off loopback and bad durations, naming no password', () => {
     const attempt = () => redisApprovalStore({ url: 'redis://user:hunter2@redis.internal:6379' });
     expect(attempt).toThrow(ConfigurationError);

@@ -10,6 +10,7 @@ const entries = {
   tools: 'src/tools/index.ts',
   audit: 'src/audit/index.ts',
   errors: 'src/error-classes.ts',
+  testing: 'src/testing/index.ts',
 };
 
 export default defineConfig({

@@ -28,6 +28,8 @@ export function decodeStoredCall(text: string, key: string): StoredToolCall {
     typeof record.approval !== 'object' ||
     record.approval === null ||
     record.approval.id !== record.id ||
+    typeof record.approval.authReqId !== 'string' ||
+    record.approval.authReqId === '' ||
     typeof record.approval.expiresAt !== 'number'
   ) {
     throw new ApprovalStoreError(`${key} is not a stored tool call`);

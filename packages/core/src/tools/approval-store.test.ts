@@ -6,6 +6,7 @@ import { ApprovalStoreError } from '../errors.js';
 import { fileApprovalStore } from './file-approval-store.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { memoryApprovalStore } from './memory-approval-store.js';
+import { approvalStoreContract } from '../testing/approval-store-contract.js';
 import type { ApprovalStore, StoredToolCall } from './tool-call-ledger.js';
 
 let directory: string;
@@ -18,6 +19,7 @@ afterAll(async () => {
 
 let files = 0;
 const newFile = () => join(directory, `nested-${++files}`, 'approvals.json');
+const lastFile = () => join(directory, `nested-${files}`, 'approvals.json');
 
 function call(id: string, overrides: Partial<StoredToolCall> = {}): StoredToolCall {
   return {
@@ -43,75 +45,8 @@ function call(id: string, overrides: Partial<StoredToolCall> = {}): StoredToolCa
   };
 }
 
-describe.each([
-  ['memoryApprovalStore', () => memoryApprovalStore()],
-  ['fileApprovalStore', () => fileApprovalStore(newFile())],
-])('%s', (_name, makeStore: () => ApprovalStore) => {
-  it('puts, gets, finds by tool call, lists and deletes', async () => {
-    const store = makeStore();
-    expect(await store.get('a')).toBeUndefined();
-    await store.put(call('a'));
-    await store.put(call('b', { tool: 'rotate_signing_key', callId: 'call-a' }));
-    expect(await store.get('a')).toEqual(call('a'));
-    expect((await store.findByCall('create_payout', 'call-a'))?.id).toBe('a');
-    expect((await store.findByCall('rotate_signing_key', 'call-a'))?.id).toBe('b');
-    expect(await store.findByCall('create_payout', 'call-x')).toBeUndefined();
-    expect((await store.list()).map((record) => record.id).sort()).toEqual(['a', 'b']);
-    await store.delete('a');
-    expect(await store.get('a')).toBeUndefined();
-    expect(await store.list()).toHaveLength(1);
-  });
-
-  it('hands out copies: changing a returned record changes nothing stored', async () => {
-    const store = makeStore();
-    const record = call('a');
-    await store.put(record);
-    record.state = 'done';
-    const read = (await store.get('a'))!;
-    read.state = 'failed';
-    expect((await store.get('a'))!.state).toBe('pending');
-  });
-
-  it('applies concurrent updates one after the other, none lost', async () => {
-    const store = makeStore();
-    await store.put(call('a', { outcome: 0 }));
-    await Promise.all(Array.from({ length: 25 }, () => store.update('a', (current) => ({ ...current, outcome: (current.outcome as number) + 1 }))));
-    expect((await store.get('a'))!.outcome).toBe(25);
-  });
-
-  it('lets exactly one of many concurrent claims move pending to executing', async () => {
-    const store = makeStore();
-    await store.put(call('a'));
-    let winners = 0;
-    await Promise.all(
-      Array.from({ length: 10 }, () =>
-        store.update('a', (current) => {
-          if (current.state !== 'pending') return current;
-          winners += 1;
-          return { ...current, state: 'executing' };
-        }),
-      ),
-    );
-    expect(winners).toBe(1);
-  });
-
-  it('leaves the record unchanged when the change throws, and refuses unknown ids and id changes', async () => {
-    const store = makeStore();
-    await store.put(call('a'));
-    await expect(store.update('a', () => { throw new Error('no'); })).rejects.toThrow('no');
-    expect(await store.get('a')).toEqual(call('a'));
-    await expect(store.update('missing', (current) => current)).rejects.toBeInstanceOf(ApprovalStoreError);
-    await expect(store.update('a', (current) => ({ ...current, id: 'b' }))).rejects.toBeInstanceOf(ApprovalStoreError);
-  });
-
-  it('refuses malformed records', async () => {
-    const store = makeStore();
-    await expect(store.put({ ...call('a'), state: 'weird' } as never)).rejects.toBeInstanceOf(ApprovalStoreError);
-    await expect(store.put({ ...call('a'), approval: { ...call('a').approval, authReqId: '' } })).rejects.toBeInstanceOf(ApprovalStoreError);
-    await expect(store.put({ ...call('a'), outcome: { big: 10n } })).rejects.toBeInstanceOf(ApprovalStoreError);
-    expect(await store.list()).toEqual([]);
-  });
-});
+approvalStoreContract({ describe, it }, 'memoryApprovalStore', { create: () => memoryApprovalStore() });
+approvalStoreContract({ describe, it }, 'fileApprovalStore', { create: () => fileApprovalStore(newFile()), reopen: () => fileApprovalStore(lastFile()) });
 
 describe('fileApprovalStore on disk', () => {
   it('survives a restart: a new store on the same file sees every record', async () => {

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fileApprovalStore } from './file-approval-store.js';
 import { createLeaseTable } from './lease-table.js';
-import { memoryApprovalStore } from './memory-approval-store.js';
 
 describe('createLeaseTable', () => {
   it('hands a name to one holder at a time, with growing fencing tokens', () => {
@@ -30,21 +28,5 @@ describe('createLeaseTable', () => {
     expect(table.acquire('call:x', 100)).toBeUndefined();
     table.release('call:x', fence);
     expect(table.acquire('call:x', 100)).toBe(fence + 1);
-  });
-});
-
-describe.each([
-  ['memoryApprovalStore', () => memoryApprovalStore({ leaseMs: 5_000 })],
-  ['fileApprovalStore', () => fileApprovalStore(`/tmp/countersign-lease-${process.pid}-${Math.random()}.json`)],
-])('%s leases', (_name, makeStore) => {
-  it('are exclusive per name and fenced', async () => {
-    const store = makeStore();
-    const fence = await store.acquireLease('approval:a', 1_000);
-    expect(fence).toBeGreaterThan(0);
-    expect(await store.acquireLease('approval:a', 1_000)).toBeUndefined();
-    expect(await store.renewLease('approval:a', fence!, 1_000)).toBe(true);
-    expect(await store.renewLease('approval:a', fence! + 1, 1_000)).toBe(false);
-    await store.releaseLease('approval:a', fence!);
-    expect(await store.acquireLease('approval:a', 1_000)).toBeGreaterThan(fence!);
   });
 });
