@@ -1,32 +1,41 @@
 import { Agent, Runner, RunState, type ModelRequest } from '@openai/agents';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { createAgentsTools } from './agents.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createGuardTestBench, type BenchTools, type GuardTestBench } from '@countersign/core/testing';
+import { startDevStack, type DevStack } from '@countersign/devkit';
+import { createAgentsTools, type AgentsTools } from './agents.js';
 import type { ToolCallContent } from './tool-output.js';
-import { guardedToolDouble, type GuardedToolDouble } from './testing/guarded-tool-double.js';
 import { scriptedAgentsModel, type ScriptedAgentsModel } from './testing/scripted-agents-model.js';
 
-const payoutSchema = z.object({ accountId: z.string(), recipient: z.string(), amount: z.number().positive(), currency: z.string(), memo: z.string().optional() });
 const payoutArgs = { accountId: 'acc-1', recipient: 'ACME', amount: 250, currency: 'EUR', memo: null };
 
 const runner = new Runner({ tracingDisabled: true });
 let model: ScriptedAgentsModel;
-let listAccounts: GuardedToolDouble<z.ZodObject<{}>, { accounts: string[] }>;
-let createPayout: GuardedToolDouble<typeof payoutSchema, { payoutId: string }>;
+let stack: DevStack;
+let bench: GuardTestBench;
+let guarded: BenchTools;
+let listAccounts: BenchTools['listAccounts'];
+let createPayout: BenchTools['createPayout'];
+let executions: BenchTools['executions'];
 
+// The real guard on the devkit's authorization server: one stack and agent for the file.
+beforeAll(async () => {
+  stack = await startDevStack({ port: 0, toolApiPort: 0 });
+  bench = await createGuardTestBench(stack);
+});
+afterAll(async () => {
+  await bench?.close();
+  await stack?.close();
+});
 beforeEach(() => {
   model = scriptedAgentsModel();
-  listAccounts = guardedToolDouble({ name: 'list_accounts', schema: z.object({}), risk: 'read', execute: () => ({ accounts: ['acc-1'] }) });
-  let payouts = 0;
-  createPayout = guardedToolDouble({
-    name: 'create_payout',
-    schema: payoutSchema,
-    risk: 'irreversible',
-    approver: 'alice',
-    describe: (args) => `Pay ${args.amount} ${args.currency} to ${args.recipient}`,
-    execute: () => ({ payoutId: `payout-${++payouts}` }),
-  });
+  guarded = bench.tools();
+  ({ listAccounts, createPayout, executions } = guarded);
 });
+
+/** The pending call `callId` of the interrupted run, as the human decides on it. */
+function pendingOf(countersign: AgentsTools, interruptions: Parameters<AgentsTools['pendingCalls']>[0], callId: string) {
+  return countersign.pendingCalls(interruptions).find((call) => call.callId === callId)!;
+}
 
 /** The tool outputs the SDK sent the model in one request, by call id. */
 function toolOutputs(request: ModelRequest): Record<string, string> {
@@ -58,7 +67,7 @@ describe('createAgentsTools with @openai/agents', () => {
     expect(result.finalOutput).toBe('You have acc-1.');
     expect(parsed(toolOutputs(model.requests[1]!).call_read)).toEqual({ status: 'done', tool: 'list_accounts', result: { accounts: ['acc-1'] } });
     expect(model.requests[0]!.tools.find((tool) => tool.type === 'function' && tool.name === 'create_payout')).toMatchObject({ strict: true });
-    expect(listAccounts.executions).toHaveLength(1);
+    expect(executions.listAccounts).toBe(1);
   });
 
   it('interrupts an irreversible call, settles it from the approver decision, and executes it once', async () => {
@@ -68,20 +77,25 @@ describe('createAgentsTools with @openai/agents', () => {
     expect(result.interruptions).toHaveLength(1);
     expect(result.interruptions[0]!.name).toBe('create_payout');
     expect(countersign.pendingCalls(result.interruptions)).toEqual([
-      expect.objectContaining({ callId: 'call_pay', approver: 'alice', bindingMessage: 'Pay 250 EUR to ACME', approvalId: createPayout.approvalFor('call_pay') }),
+      expect.objectContaining({
+        callId: 'call_pay',
+        approver: 'alice',
+        bindingMessage: 'Pay 250 EUR to ACME',
+        approvalId: (await guarded.ledger.findByCall('create_payout', 'call_pay'))?.id,
+      }),
     ]);
-    expect(createPayout.executions).toHaveLength(0);
-    expect(createPayout.approvalRequests).toBe(1);
+    expect(executions.createPayout).toHaveLength(0);
+    expect(guarded.approvalRequests()).toBe(1);
 
     // Undecided: settle leaves the interruption in place.
     let settled = await countersign.settle(result.state);
     expect(settled).toMatchObject({ approved: [], rejected: [], pending: [expect.objectContaining({ callId: 'call_pay' })] });
 
-    createPayout.approve(createPayout.approvalFor('call_pay')!, 'alice');
-    settled = await countersign.settle(result.state);
+    await bench.approve(pendingOf(countersign, result.interruptions, 'call_pay'), 'alice');
+    settled = await countersign.settle(result.state, { wait: true });
     expect(settled.approved.map(({ callId, outcome }) => [callId, outcome.status])).toEqual([['call_pay', 'done']]);
     expect(settled.pending).toEqual([]);
-    expect(createPayout.executions).toHaveLength(1);
+    expect(executions.createPayout).toHaveLength(1);
 
     model.script({ text: 'Paid ACME.' });
     result = await runner.run(agent, result.state);
@@ -89,9 +103,9 @@ describe('createAgentsTools with @openai/agents', () => {
     const outputs = toolOutputs(model.requests.at(-1)!);
     expect(parsed(outputs.call_pay)).toMatchObject({ status: 'done', result: { payoutId: 'payout-1' }, approvedBy: ['alice'] });
     expect(parsed(outputs.call_read)).toMatchObject({ status: 'done' });
-    expect(createPayout.executions).toHaveLength(1);
-    expect(listAccounts.executions).toHaveLength(1);
-    expect(createPayout.approvalRequests).toBe(1);
+    expect(executions.createPayout).toHaveLength(1);
+    expect(executions.listAccounts).toBe(1);
+    expect(guarded.approvalRequests()).toBe(1);
   });
 
   it('keeps the authorization server as the approver: a local approval alone runs nothing', async () => {
@@ -101,20 +115,20 @@ describe('createAgentsTools with @openai/agents', () => {
     result.state.approve(result.interruptions[0]!); // the in-process boolean, flipped without the approver
     result = await runner.run(agent, result.state);
     expect(parsed(toolOutputs(model.requests.at(-1)!).call_pay)).toMatchObject({ status: 'approval_pending', approver: 'alice' });
-    expect(createPayout.executions).toHaveLength(0);
+    expect(executions.createPayout).toHaveLength(0);
   });
 
   it('rejects a denied call with the reason as the tool output; nothing runs', async () => {
     const { countersign, agent } = await setup();
     model.script({ toolCalls: [{ id: 'call_pay', name: 'create_payout', arguments: payoutArgs }] });
     let result = await runner.run(agent, 'pay');
-    createPayout.deny(createPayout.approvalFor('call_pay')!, 'supplier under review');
-    const settled = await countersign.settle(result.state);
+    await bench.deny(pendingOf(countersign, result.interruptions, 'call_pay'), 'supplier under review');
+    const settled = await countersign.settle(result.state, { wait: true });
     expect(settled.rejected.map(({ outcome }) => outcome.status)).toEqual(['denied']);
     model.script({ text: 'The payout was declined: supplier under review.' });
     result = await runner.run(agent, result.state);
-    expect(parsed(toolOutputs(model.requests.at(-1)!).call_pay)).toMatchObject({ status: 'denied', reason: 'supplier under review' });
-    expect(createPayout.executions).toHaveLength(0);
+    expect(parsed(toolOutputs(model.requests.at(-1)!).call_pay)).toMatchObject({ status: 'denied', reason: 'the approver denied the request: supplier under review' });
+    expect(executions.createPayout).toHaveLength(0);
   });
 
   it('answers malformed arguments with the error; no approval is requested and nothing runs', async () => {
@@ -140,16 +154,16 @@ describe('createAgentsTools with @openai/agents', () => {
     expect(parsed(outputs.call_schema)).toMatchObject({ status: 'failed', error: { code: 'ERR_INVALID_ARGUMENTS' } });
     expect(JSON.stringify(parsed(outputs.call_schema))).toContain('amount');
     expect(outputs.call_json).toMatch(/error occurred while parsing tool arguments/);
-    expect(createPayout.approvalRequests).toBe(0);
-    expect(createPayout.executions).toHaveLength(0);
+    expect(guarded.approvalRequests()).toBe(0);
+    expect(executions.createPayout).toHaveLength(0);
   });
 
   it('leaves an unknown tool to the SDK, which fails the run; nothing runs', async () => {
     const { agent } = await setup();
     model.script({ toolCalls: [{ id: 'call_u', name: 'wire_money', arguments: '{}' }] });
     await expect(runner.run(agent, 'wire it')).rejects.toThrow(/wire_money not found/);
-    expect(createPayout.approvalRequests).toBe(0);
-    expect(listAccounts.executions).toHaveLength(0);
+    expect(guarded.approvalRequests()).toBe(0);
+    expect(executions.listAccounts).toBe(0);
   });
 
   it('settles after a restart from the serialized run state and a new instance, executing once', async () => {
@@ -157,32 +171,32 @@ describe('createAgentsTools with @openai/agents', () => {
     model.script({ toolCalls: [{ id: 'call_pay', name: 'create_payout', arguments: payoutArgs }] });
     const interrupted = await runner.run(first.agent, 'pay');
     const saved = interrupted.state.toString();
-    createPayout.approve(createPayout.approvalFor('call_pay')!);
+    await bench.approve(pendingOf(first.countersign, interrupted.interruptions, 'call_pay'));
 
     const second = await setup();
     const state = await RunState.fromString(second.agent, saved);
-    const settled = await second.countersign.settle(state);
+    const settled = await second.countersign.settle(state, { wait: true });
     expect(settled.approved.map(({ outcome }) => outcome.status)).toEqual(['done']);
     model.script({ text: 'Paid.' });
     const result = await runner.run(second.agent, state);
     expect(parsed(toolOutputs(model.requests.at(-1)!).call_pay)).toMatchObject({ status: 'done' });
-    expect(createPayout.executions).toHaveLength(1);
-    expect(createPayout.approvalRequests).toBe(1);
+    expect(executions.createPayout).toHaveLength(1);
+    expect(guarded.approvalRequests()).toBe(1);
     expect(result.finalOutput).toBe('Paid.');
   });
 
   it('follows the SDK renaming a tool name it does not accept', async () => {
-    const rotate = guardedToolDouble({ name: 'rotate-key', schema: z.object({ keyId: z.string() }), risk: 'irreversible', execute: () => ({ rotated: true }) });
-    const countersign = await createAgentsTools([rotate]);
-    expect(countersign.tools[0]!.name).toBe('rotate_key');
+    const renamed = bench.tools({ payoutName: 'create-payout' });
+    const countersign = await createAgentsTools([renamed.createPayout]);
+    expect(countersign.tools[0]!.name).toBe('create_payout');
     const agent = new Agent({ name: 'admin', model, tools: countersign.tools });
-    model.script({ toolCalls: [{ id: 'call_rot', name: 'rotate_key', arguments: { keyId: 'k1' } }] }, { text: 'Rotated.' });
-    let result = await runner.run(agent, 'rotate k1');
+    model.script({ toolCalls: [{ id: 'call_rot', name: 'create_payout', arguments: payoutArgs }] }, { text: 'Rotated.' });
+    let result = await runner.run(agent, 'pay');
     expect(countersign.pendingCalls(result.interruptions)).toHaveLength(1);
-    rotate.approve(rotate.approvalFor('call_rot')!);
+    await bench.approve(pendingOf(countersign, result.interruptions, 'call_rot'));
     await countersign.settle(result.state, { wait: true });
     result = await runner.run(agent, result.state);
-    expect(rotate.executions).toHaveLength(1);
+    expect(renamed.executions.createPayout).toHaveLength(1);
     expect(result.finalOutput).toBe('Rotated.');
   });
 });

@@ -1,45 +1,47 @@
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { NetworkError, OAuthError, type GuardedTool } from '@countersign/core';
+import type { GuardedTool } from '@countersign/core';
+import { createGuardTestBench, type BenchTools, type GuardTestBench } from '@countersign/core/testing';
+import { startDevStack, type DevStack } from '@countersign/devkit';
 import { createChatCompletionsTools, replaceToolMessages } from './chat-completions.js';
 import type { ToolCallContent } from './tool-output.js';
-import { guardedToolDouble, type GuardedToolDouble } from './testing/guarded-tool-double.js';
+import type { PendingToolCall } from './lib/guarded-tool-calls.js';
 import { startScriptedOpenAIServer, type ScriptedOpenAIServer } from './testing/scripted-openai-server.js';
 
-const payoutSchema = z.object({
-  accountId: z.string(),
-  recipient: z.string(),
-  amount: z.number().positive(),
-  currency: z.string(),
-  memo: z.string().optional(),
-});
 const payoutArgs = { accountId: 'acc-1', recipient: 'ACME', amount: 250, currency: 'EUR', memo: null };
 
 let server: ScriptedOpenAIServer;
 let openai: OpenAI;
-let listAccounts: GuardedToolDouble<z.ZodObject<{}>, { accounts: string[] }>;
-let createPayout: GuardedToolDouble<typeof payoutSchema, { payoutId: string }>;
+let stack: DevStack;
+let bench: GuardTestBench;
+let listAccounts: BenchTools['listAccounts'];
+let createPayout: BenchTools['createPayout'];
+let executions: BenchTools['executions'];
+let guarded: BenchTools;
 
+// One real authorization server and one real agent for the file; each test gets fresh guarded
+// tools with a ledger of their own (the real guard: real CIBA requests, decided at the devkit).
 beforeAll(async () => {
   server = await startScriptedOpenAIServer();
   openai = new OpenAI({ apiKey: 'test-key', baseURL: server.baseURL, maxRetries: 0 });
+  stack = await startDevStack({ port: 0, toolApiPort: 0 });
+  bench = await createGuardTestBench(stack);
 });
-afterAll(() => server.close());
+afterAll(async () => {
+  await server?.close();
+  await bench?.close();
+  await stack?.close();
+});
 beforeEach(() => {
   server.requests.length = 0;
-  listAccounts = guardedToolDouble({ name: 'list_accounts', schema: z.object({}), risk: 'read', execute: () => ({ accounts: ['acc-1'] }) });
-  let payouts = 0;
-  createPayout = guardedToolDouble({
-    name: 'create_payout',
-    schema: payoutSchema,
-    risk: 'irreversible',
-    approver: 'alice',
-    describe: (args) => `Pay ${args.amount} ${args.currency} to ${args.recipient}`,
-    execute: () => ({ payoutId: `payout-${++payouts}` }),
-  });
+  guarded = bench.tools();
+  ({ listAccounts, createPayout, executions } = guarded);
 });
+
+/** The saved pending call of `callId`: what the human decides on. */
+const pendingOf = (tools: { pendingCalls(): PendingToolCall[] }, callId: string) => tools.pendingCalls().find((call) => call.callId === callId)!;
+const approvalIdOf = async (callId: string) => (await guarded.ledger.findByCall('create_payout', callId))?.id;
 
 const content = (message: { content: unknown }) => JSON.parse(message.content as string) as ToolCallContent;
 
@@ -69,7 +71,7 @@ describe('createChatCompletionsTools with the openai client', () => {
     expect(replies).toHaveLength(1);
     expect(replies[0]).toMatchObject({ role: 'tool', tool_call_id: 'call_read' });
     expect(content(replies[0]!)).toEqual({ status: 'done', tool: 'list_accounts', result: { accounts: ['acc-1'] } });
-    expect(listAccounts.executions).toHaveLength(1);
+    expect(executions.listAccounts).toBe(1);
   });
 
   it('answers a payout with approval_pending, then the final result for the same tool_call_id once approved, executing once', async () => {
@@ -86,10 +88,10 @@ describe('createChatCompletionsTools with the openai client', () => {
       tool: 'create_payout',
       approver: 'alice',
       bindingMessage: 'Pay 250 EUR to ACME',
-      approvalId: createPayout.approvalFor('call_pay'),
+      approvalId: await approvalIdOf('call_pay'),
     });
     expect(pending.status === 'approval_pending' && Date.parse(pending.expiresAt)).toBeGreaterThan(Date.now());
-    expect(createPayout.executions).toHaveLength(0);
+    expect(executions.createPayout).toHaveLength(0);
     expect(tools.pendingCalls()).toEqual([
       expect.objectContaining({ callId: 'call_pay', tool: 'create_payout', approver: 'alice', arguments: JSON.stringify(payoutArgs) }),
     ]);
@@ -102,13 +104,13 @@ describe('createChatCompletionsTools with the openai client', () => {
     expect(await tools.resume()).toEqual([]); // undecided: nothing to report, still pending
     expect(tools.pendingCalls()).toHaveLength(1);
 
-    createPayout.approve(pending.status === 'approval_pending' ? pending.approvalId : '', 'alice');
-    const finals = await tools.resume();
+    await bench.approve(pendingOf(tools, 'call_pay'), 'alice');
+    const finals = await tools.resume({ wait: true });
     expect(finals).toHaveLength(1);
     expect(finals[0]!.tool_call_id).toBe('call_pay');
     expect(content(finals[0]!)).toMatchObject({ status: 'done', result: { payoutId: 'payout-1' }, approvedBy: ['alice'] });
-    expect(createPayout.executions).toHaveLength(1);
-    expect(createPayout.executions[0]!.args).toEqual({ accountId: 'acc-1', recipient: 'ACME', amount: 250, currency: 'EUR' });
+    expect(executions.createPayout).toHaveLength(1);
+    expect(executions.createPayout[0]!.args).toEqual({ accountId: 'acc-1', recipient: 'ACME', amount: 250, currency: 'EUR' });
     expect(tools.pendingCalls()).toEqual([]);
     expect(await tools.resume()).toEqual([]);
 
@@ -122,8 +124,8 @@ describe('createChatCompletionsTools with the openai client', () => {
     // The same call handled again (a re-run of the loop) returns the stored outcome: no second payout.
     const again = await tools.handle(assistant.tool_calls);
     expect(content(again[0]!)).toMatchObject({ status: 'done', result: { payoutId: 'payout-1' } });
-    expect(createPayout.executions).toHaveLength(1);
-    expect(createPayout.approvalRequests).toBe(1);
+    expect(executions.createPayout).toHaveLength(1);
+    expect(guarded.approvalRequests()).toBe(1);
   });
 
   it('lets a denial reach the model, and nothing runs', async () => {
@@ -131,24 +133,24 @@ describe('createChatCompletionsTools with the openai client', () => {
     server.script({ toolCalls: [{ id: 'call_deny', name: 'create_payout', arguments: payoutArgs }] });
     const assistant = await ask([{ role: 'user', content: 'pay' }], tools);
     const replies = await tools.handle(assistant.tool_calls);
-    createPayout.deny(createPayout.approvalFor('call_deny')!, 'not this supplier');
-    const finals = await tools.resume();
-    expect(content(finals[0]!)).toMatchObject({ status: 'denied', reason: 'not this supplier', tool: 'create_payout' });
+    await bench.deny(pendingOf(tools, 'call_deny'), 'not this supplier');
+    const finals = await tools.resume({ wait: true });
+    expect(content(finals[0]!)).toMatchObject({ status: 'denied', reason: 'the approver denied the request: not this supplier', tool: 'create_payout' });
 
     server.script({ text: 'The payout was declined.' });
     await ask(replaceToolMessages([{ role: 'user', content: 'pay' }, assistant, ...replies], finals), tools);
     const sent = server.requests.at(-1)!.body.messages as Array<{ role: string; content: string }>;
     expect(sent.find((message) => message.role === 'tool')!.content).toContain('not this supplier');
-    expect(createPayout.executions).toHaveLength(0);
+    expect(executions.createPayout).toHaveLength(0);
   });
 
   it('reports expiry as final', async () => {
+    ({ createPayout, executions } = bench.tools({ requestedExpiry: 2 }));
     const tools = createChatCompletionsTools([createPayout]);
     await tools.handle([{ id: 'call_x', type: 'function', function: { name: 'create_payout', arguments: JSON.stringify(payoutArgs) } }]);
-    createPayout.expire(createPayout.approvalFor('call_x')!);
-    const [final] = await tools.resume();
+    const [final] = await tools.resume({ wait: true }); // nobody decides
     expect(content(final!)).toMatchObject({ status: 'expired' });
-    expect(createPayout.executions).toHaveLength(0);
+    expect(executions.createPayout).toHaveLength(0);
   });
 
   it('answers malformed calls (bad JSON, schema violation, unknown tool, custom tool) with the error; nothing runs', async () => {
@@ -172,9 +174,9 @@ describe('createChatCompletionsTools with the openai client', () => {
     expect(badSchema!.status === 'failed' && badSchema!.error.issues!.join()).toContain('amount');
     expect(unknown).toMatchObject({ status: 'failed', tool: 'delete_everything', error: { code: 'ERR_UNKNOWN_TOOL' } });
     expect(custom).toMatchObject({ status: 'failed', error: { code: 'ERR_UNKNOWN_TOOL' } });
-    expect(createPayout.approvalRequests).toBe(0);
-    expect(createPayout.executions).toHaveLength(0);
-    expect(listAccounts.executions).toHaveLength(0);
+    expect(guarded.approvalRequests()).toBe(0);
+    expect(executions.createPayout).toHaveLength(0);
+    expect(executions.listAccounts).toBe(0);
     expect(tools.pendingCalls()).toEqual([]);
   });
 
@@ -194,71 +196,65 @@ describe('createChatCompletionsTools with the openai client', () => {
       ['call_b', 'done'],
       ['call_c', 'approval_pending'],
     ]);
-    createPayout.approve(createPayout.approvalFor('call_c')!);
+    await bench.approve(pendingOf(tools, 'call_c'));
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // both polls are due: only call_c is decided
     expect((await tools.resume()).map((reply) => reply.tool_call_id)).toEqual(['call_c']);
-    createPayout.approve(createPayout.approvalFor('call_a')!);
-    expect((await tools.resume()).map((reply) => reply.tool_call_id)).toEqual(['call_a']);
-    expect(createPayout.executions.map((execution) => execution.args.amount)).toEqual([10, 250]);
+    await bench.approve(pendingOf(tools, 'call_a'));
+    expect((await tools.resume({ wait: true })).map((reply) => reply.tool_call_id)).toEqual(['call_a']);
+    expect(executions.createPayout.map((execution) => execution.args.amount)).toEqual([10, 250]);
   });
 
   it('resumes saved pending calls in a new instance (a restart), executing once', async () => {
     const before = createChatCompletionsTools([createPayout]);
     await before.handle([{ id: 'call_r', type: 'function', function: { name: 'create_payout', arguments: JSON.stringify(payoutArgs) } }]);
     const saved = JSON.parse(JSON.stringify(before.pendingCalls()));
-    createPayout.approve(saved[0].approvalId);
+    await bench.approve(saved[0]);
 
     const after = createChatCompletionsTools([createPayout]);
-    const finals = await after.resume({ calls: saved });
+    const finals = await after.resume({ calls: saved, wait: true });
     expect(finals.map((reply) => [reply.tool_call_id, content(reply).status])).toEqual([['call_r', 'done']]);
     expect(await before.resume()).toEqual([expect.objectContaining({ tool_call_id: 'call_r' })]); // stored outcome, no second run
-    expect(createPayout.executions).toHaveLength(1);
+    expect(executions.createPayout).toHaveLength(1);
   });
 
   it('keeps a call pending when the decision cannot be read (server down) and says why', async () => {
     const tools = createChatCompletionsTools([createPayout]);
     await tools.handle([{ id: 'call_n', type: 'function', function: { name: 'create_payout', arguments: JSON.stringify(payoutArgs) } }]);
-    createPayout.approve(createPayout.approvalFor('call_n')!);
-    createPayout.failNextPoll(new NetworkError('authorization server unreachable'));
-    expect(await tools.resume()).toEqual([]);
-    expect(tools.pendingCalls()[0]!.lastError).toEqual({ code: 'ERR_NETWORK', message: 'authorization server unreachable' });
-    const [final] = await tools.resume();
+    await bench.approve(pendingOf(tools, 'call_n'));
+    bench.failNextTokenRequest({ error: new Error('connect ECONNREFUSED') });
+    expect(await tools.resume({ wait: true })).toEqual([]);
+    expect(tools.pendingCalls()[0]!.lastError).toEqual({ code: 'ERR_NETWORK', message: expect.stringMatching(/\S/) });
+    const [final] = await tools.resume({ wait: true });
     expect(content(final!)).toMatchObject({ status: 'done' });
-    expect(createPayout.executions).toHaveLength(1);
+    expect(executions.createPayout).toHaveLength(1);
   });
 
   it('keeps a call pending through a failed poll the guard marks retryable, whatever the error', async () => {
     const tools = createChatCompletionsTools([createPayout]);
     await tools.handle([{ id: 'call_o', type: 'function', function: { name: 'create_payout', arguments: JSON.stringify(payoutArgs) } }]);
-    createPayout.failNextPoll(new OAuthError('server_error', 'try later', 500));
-    expect(await tools.resume()).toEqual([]);
+    bench.failNextTokenRequest({ status: 500, body: { error: 'server_error', error_description: 'try later' } });
+    expect(await tools.resume({ wait: true })).toEqual([]);
     expect(tools.pendingCalls()[0]!.lastError).toMatchObject({ code: 'ERR_OAUTH' });
-    createPayout.approve(createPayout.approvalFor('call_o')!);
-    expect(content((await tools.resume())[0]!)).toMatchObject({ status: 'done' });
+    await bench.approve(pendingOf(tools, 'call_o'));
+    expect(content((await tools.resume({ wait: true }))[0]!)).toMatchObject({ status: 'done' });
   });
 
   it('reports a tool that failed after approval as final, and does not run it again', async () => {
-    const failing = guardedToolDouble({
-      name: 'create_payout',
-      schema: payoutSchema,
-      risk: 'irreversible',
-      execute: () => {
-        throw new Error('insufficient funds');
-      },
-    });
-    const tools = createChatCompletionsTools([failing]);
+    const failing = bench.tools({ payoutFailure: new Error('insufficient funds') });
+    const tools = createChatCompletionsTools([failing.createPayout]);
     await tools.handle([{ id: 'call_f', type: 'function', function: { name: 'create_payout', arguments: JSON.stringify(payoutArgs) } }]);
-    failing.approve(failing.approvalFor('call_f')!);
-    const [final] = await tools.resume();
+    await bench.approve(pendingOf(tools, 'call_f'));
+    const [final] = await tools.resume({ wait: true });
     expect(content(final!)).toMatchObject({ status: 'failed', error: { code: 'ERR_TOOL_EXECUTION', message: 'tool create_payout failed: insufficient funds' } });
     expect(tools.pendingCalls()).toEqual([]);
     expect(await tools.resume()).toEqual([]);
-    expect(failing.executions).toHaveLength(1);
+    expect(failing.executions.createPayout).toHaveLength(1);
   });
 
   it('waits for the decision with resume({ wait: true })', async () => {
     const tools = createChatCompletionsTools([createPayout]);
     await tools.handle([{ id: 'call_w', type: 'function', function: { name: 'create_payout', arguments: JSON.stringify(payoutArgs) } }]);
-    setTimeout(() => createPayout.approve(createPayout.approvalFor('call_w')!), 30);
+    setTimeout(() => void bench.approve(pendingOf(tools, 'call_w')), 30);
     const [final] = await tools.resume({ wait: true });
     expect(content(final!)).toMatchObject({ status: 'done' });
   });
@@ -276,9 +272,10 @@ describe('createChatCompletionsTools with the openai client', () => {
     controller.abort(new Error('user left'));
     const call = { id: 'call_abort', type: 'function' as const, function: { name: 'create_payout', arguments: JSON.stringify(payoutArgs) } };
     await expect(tools.handle([call], { signal: controller.signal })).rejects.toThrow('user left');
-    expect(createPayout.approvalRequests).toBe(0);
+    expect(guarded.approvalRequests()).toBe(0);
     await tools.handle([call]);
-    await expect(tools.resume({ signal: controller.signal })).rejects.toThrow('user left');
+    // The guard sends nothing before the poll is due; waiting for it is what the abort stops.
+    await expect(tools.resume({ signal: controller.signal, wait: true })).rejects.toThrow('user left');
     expect(tools.pendingCalls()).toHaveLength(1);
   });
 

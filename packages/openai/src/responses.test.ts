@@ -1,38 +1,43 @@
 import OpenAI from 'openai';
 import type { ResponseInputItem } from 'openai/resources/responses/responses';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { createGuardTestBench, type BenchTools, type GuardTestBench } from '@countersign/core/testing';
+import { startDevStack, type DevStack } from '@countersign/devkit';
 import { createResponsesTools, replaceFunctionCallOutputs } from './responses.js';
 import type { ToolCallContent } from './tool-output.js';
-import { guardedToolDouble, type GuardedToolDouble } from './testing/guarded-tool-double.js';
+import type { PendingToolCall } from './lib/guarded-tool-calls.js';
 import { startScriptedOpenAIServer, type ScriptedOpenAIServer } from './testing/scripted-openai-server.js';
 
-const payoutSchema = z.object({ accountId: z.string(), recipient: z.string(), amount: z.number().positive(), currency: z.string(), memo: z.string().optional() });
 const payoutArgs = { accountId: 'acc-1', recipient: 'ACME', amount: 250, currency: 'EUR', memo: null };
 
 let server: ScriptedOpenAIServer;
 let openai: OpenAI;
-let listAccounts: GuardedToolDouble<z.ZodObject<{}>, { accounts: string[] }>;
-let createPayout: GuardedToolDouble<typeof payoutSchema, { payoutId: string }>;
+let stack: DevStack;
+let bench: GuardTestBench;
+let guarded: BenchTools;
+let listAccounts: BenchTools['listAccounts'];
+let createPayout: BenchTools['createPayout'];
+let executions: BenchTools['executions'];
 
+// The real guard on the devkit's authorization server: one stack and agent for the file.
 beforeAll(async () => {
   server = await startScriptedOpenAIServer();
   openai = new OpenAI({ apiKey: 'test-key', baseURL: server.baseURL, maxRetries: 0 });
+  stack = await startDevStack({ port: 0, toolApiPort: 0 });
+  bench = await createGuardTestBench(stack);
 });
-afterAll(() => server.close());
+afterAll(async () => {
+  await server?.close();
+  await bench?.close();
+  await stack?.close();
+});
 beforeEach(() => {
   server.requests.length = 0;
-  listAccounts = guardedToolDouble({ name: 'list_accounts', schema: z.object({}), risk: 'read', execute: () => ({ accounts: ['acc-1'] }) });
-  createPayout = guardedToolDouble({
-    name: 'create_payout',
-    schema: payoutSchema,
-    risk: 'irreversible',
-    approver: 'bob',
-    describe: (args) => `Pay ${args.amount} ${args.currency} to ${args.recipient}`,
-    execute: (args) => ({ payoutId: `payout-${args.amount}` }),
-  });
+  guarded = bench.tools({ approver: 'bob' });
+  ({ listAccounts, createPayout, executions } = guarded);
 });
 
+const pendingOf = (tools: { pendingCalls(): PendingToolCall[] }, callId: string) => tools.pendingCalls().find((call) => call.callId === callId)!;
 const content = (item: { output: unknown }) => JSON.parse(item.output as string) as ToolCallContent;
 
 describe('createResponsesTools with the openai client', () => {
@@ -59,7 +64,7 @@ describe('createResponsesTools with the openai client', () => {
       ['function_call_output', 'call_pay', 'approval_pending'],
     ]);
     expect(content(outputs[1]!)).toMatchObject({ approver: 'bob', bindingMessage: 'Pay 250 EUR to ACME' });
-    expect(createPayout.executions).toHaveLength(0);
+    expect(executions.createPayout).toHaveLength(0);
 
     // The model reads the pending output.
     input.push(...(response.output as ResponseInputItem[]), ...outputs);
@@ -68,11 +73,11 @@ describe('createResponsesTools with the openai client', () => {
     expect(server.requests[1]!.body.input).toContainEqual(outputs[1]);
 
     expect(await tools.resume()).toEqual([]);
-    createPayout.approve(createPayout.approvalFor('call_pay')!, 'bob');
-    const finals = await tools.resume();
+    await bench.approve(pendingOf(tools, 'call_pay'), 'bob');
+    const finals = await tools.resume({ wait: true });
     expect(finals.map((output) => [output.call_id, content(output).status])).toEqual([['call_pay', 'done']]);
-    expect(content(finals[0]!)).toMatchObject({ result: { payoutId: 'payout-250' }, approvedBy: ['bob'] });
-    expect(createPayout.executions).toHaveLength(1);
+    expect(content(finals[0]!)).toMatchObject({ result: { payoutId: 'payout-1' }, approvedBy: ['bob'] });
+    expect(executions.createPayout).toHaveLength(1);
 
     const updated = replaceFunctionCallOutputs(input, finals);
     expect(updated.filter((item) => item.type === 'function_call_output')).toEqual([outputs[0], finals[0]]);
@@ -80,7 +85,7 @@ describe('createResponsesTools with the openai client', () => {
     await openai.responses.create({ model: 'gpt-test', input: updated, tools: tools.definitions });
     expect(server.requests[2]!.body.input).toContainEqual(finals[0]);
     expect(await tools.resume()).toEqual([]);
-    expect(createPayout.executions).toHaveLength(1);
+    expect(executions.createPayout).toHaveLength(1);
   });
 
   it('lets a denial reach the model; nothing runs', async () => {
@@ -88,13 +93,13 @@ describe('createResponsesTools with the openai client', () => {
     server.script({ toolCalls: [{ id: 'call_d', name: 'create_payout', arguments: payoutArgs }] });
     const response = await openai.responses.create({ model: 'gpt-test', input: 'pay', tools: tools.definitions });
     await tools.handle(response.output);
-    createPayout.deny(createPayout.approvalFor('call_d')!, 'wrong account');
-    const [final] = await tools.resume();
-    expect(content(final!)).toMatchObject({ status: 'denied', reason: 'wrong account' });
+    await bench.deny(pendingOf(tools, 'call_d'), 'wrong account');
+    const [final] = await tools.resume({ wait: true });
+    expect(content(final!)).toMatchObject({ status: 'denied', reason: 'the approver denied the request: wrong account' });
     server.script({ text: 'It was declined.' });
     await openai.responses.create({ model: 'gpt-test', previous_response_id: response.id, input: [final!], tools: tools.definitions });
     expect(JSON.stringify(server.requests.at(-1)!.body.input)).toContain('wrong account');
-    expect(createPayout.executions).toHaveLength(0);
+    expect(executions.createPayout).toHaveLength(0);
   });
 
   it('answers malformed function calls with the error and ignores items that are not function calls', async () => {
@@ -120,7 +125,7 @@ describe('createResponsesTools with the openai client', () => {
       'ERR_INVALID_ARGUMENTS',
       'ERR_UNKNOWN_TOOL',
     ]);
-    expect(createPayout.approvalRequests).toBe(0);
-    expect(createPayout.executions).toHaveLength(0);
+    expect(guarded.approvalRequests()).toBe(0);
+    expect(executions.createPayout).toHaveLength(0);
   });
 });

@@ -27,3 +27,8 @@ export { createFaultInjector } from './fault-injector.js';
 export type { Fault, FaultInjector, FaultTarget } from './fault-injector.js';
 export { approvalStoreContract, sampleToolCall } from './approval-store-contract.js';
 export type { ApprovalStoreContractOptions, ContractTestRunner } from './approval-store-contract.js';
+export { agentWithLedger } from './agent-with-ledger.js';
+export { sampleTools, samplePayoutSchema } from './sample-tools.js';
+export type { SampleTools, SampleToolsOptions, SamplePayout } from './sample-tools.js';
+export { createGuardTestBench } from './guard-test-bench.js';
+export type { BenchTools, GuardTestBench, GuardTestStack } from './guard-test-bench.js';
