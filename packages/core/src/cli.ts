@@ -16,6 +16,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { CountersignError } from './errors.js';
 import { readPublishedCheckpoints } from './audit/checkpoint-publishers.js';
+import { AuditReadError } from './audit/audit-read-error.js';
 import type { AuditCheckpoint } from './audit/trail-record.js';
 import { verifyAuditTrail, type AuditTrailVerification } from './audit/verify-audit-trail.js';
 
@@ -128,9 +129,9 @@ function parse(argv: readonly string[]) {
 async function readCheckpoints(path: string): Promise<AuditCheckpoint[]> {
   try {
     return await readPublishedCheckpoints(path);
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    throw new UsageError(typeof code === 'string' ? `cannot read the checkpoints file ${path} (${code})` : `the checkpoints file ${path} is not JSON lines or a JSON array`);
+  } catch (error) {
+    if (AuditReadError.isInstance(error)) throw new UsageError(error.message);
+    throw error;
   }
 }
 

@@ -42,6 +42,7 @@ export type { CountersignErrorOptions } from './errors.js';
 export { MalformedApprovalError, ApprovalTokenUnavailableError, ApprovalGrantRefusedError } from './approvals/errors.js';
 export { ToolExecutionError, ToolCallInProgressError, ToolOutcomeUnknownError, StoredToolError } from './tools/errors.js';
 export { AuditSinkError } from './audit/audit-sink-error.js';
+export { AuditReadError } from './audit/audit-read-error.js';
 export { TokenAudienceError } from './fetch/token-audience-error.js';
 export { DpopProofError } from './dpop/dpop-proof-error.js';
 export { WorkloadTokenError, JwtBearerGrantError } from './oauth/jwt-bearer-grant.js';

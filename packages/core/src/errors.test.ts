@@ -43,6 +43,7 @@ const instances: Record<string, core.CountersignError> = {
   ToolOutcomeUnknownError: new core.ToolOutcomeUnknownError('approval-1'),
   StoredToolError: new core.StoredToolError('ERR_TOOL_EXECUTION', 'tool create_payout failed: boom', 'ToolExecutionError'),
   AuditSinkError: new core.AuditSinkError('closed'),
+  AuditReadError: new core.AuditReadError('not JSON'),
   TokenAudienceError: new core.TokenAudienceError('https://api.example', 'https://other.example'),
   DpopProofError: new core.DpopProofError('method'),
   WorkloadTokenError: new core.WorkloadTokenError('unreadable'),

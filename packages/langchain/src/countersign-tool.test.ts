@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { Command, END, MemorySaver, MessagesAnnotation, START, StateGraph } from '@langchain/langgraph';
 import { ToolNode, toolsCondition } from '@langchain/langgraph/prebuilt';
 import { createAgent, type HITLRequest, type HITLResponse } from 'langchain';
+import { ConfigurationError } from '@countersign/core';
 import { countersignTool, countersignTools, guardedToolOf } from './countersign-tool.js';
 import { countersignMiddleware } from './middleware.js';
 import { isApprovalInterrupt, type ApprovalInterrupt } from './approval-interrupt.js';
@@ -329,6 +330,6 @@ describe('countersignMiddleware', () => {
 describe('countersignTool options', () => {
   it('refuses an unknown mode', () => {
     const { tool: payout } = fakePayoutTool();
-    expect(() => countersignTool(payout, { mode: 'later' as never })).toThrow(TypeError);
+    expect(() => countersignTool(payout, { mode: 'later' as never })).toThrow(ConfigurationError);
   });
 });

@@ -3,7 +3,7 @@ import { ToolMessage } from '@langchain/core/messages';
 import type { RunnableConfig } from '@langchain/core/runnables';
 import { tool, type DynamicStructuredTool } from '@langchain/core/tools';
 import { interrupt } from '@langchain/langgraph';
-import type { ApprovalStore, GuardedTool, InvokeOptions, ToolOutcome } from '@countersign/core';
+import { ConfigurationError, type ApprovalStore, type GuardedTool, type InvokeOptions, type ToolOutcome } from '@countersign/core';
 import { approvalInterrupt, approvalPendingKind, editedArguments } from './approval-interrupt.js';
 import { MissingCheckpointerError } from './errors.js';
 import { hasCheckpointer, isInsideGraph, scopedCallId, threadIdOf } from './graph-config.js';
@@ -60,7 +60,7 @@ export function countersignTool<Schema extends ZodType, Result>(
   options: CountersignToolOptions = {},
 ): CountersignLangChainTool<Schema> {
   const mode = options.mode ?? 'interrupt';
-  if (mode !== 'interrupt' && mode !== 'message') throw new TypeError(`mode must be 'interrupt' or 'message', got ${String(mode)}`);
+  if (mode !== 'interrupt' && mode !== 'message') throw new ConfigurationError(`mode must be 'interrupt' or 'message', got ${String(mode)}`);
   const pendingCalls = mode === 'message' ? createPendingCallIndex(guarded, options.approvalStore) : undefined;
   /**
    * Per thread-scoped call id: the edited arguments in order, and how many interrupts the call

@@ -24,7 +24,7 @@ export type {
   TokenClaims,
   Approver,
 } from './types.js';
-export { ResourceServerConfigurationError } from './errors.js';
+export { ResourceServerConfigurationError, ReplayStoreError } from './errors.js';
 
 // Shared state
 export { memoryReplayStore } from './replay-store.js';

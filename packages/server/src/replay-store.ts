@@ -1,3 +1,4 @@
+import { ReplayStoreError, ResourceServerConfigurationError } from './errors.js';
 /**
  * Where used proof `jti`s and spent action tokens live; shared by every instance of an API.
  *
@@ -31,7 +32,7 @@ export interface MemoryReplayStoreOptions {
  */
 export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): ReplayStore {
   const maxEntries = options.maxEntries ?? 100_000;
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
+  if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new ResourceServerConfigurationError('memoryReplayStore maxEntries must be a positive integer');
   const now = options.now ?? Date.now;
   const expiries = new Map<string, number>();
   let nextSweep = now() + 30_000;
@@ -47,7 +48,7 @@ export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): Repla
       const expiresAt = expiries.get(key);
       if (expiresAt !== undefined && expiresAt > at) return false;
       if (at >= nextSweep || expiries.size >= maxEntries) sweep(at);
-      if (expiries.size >= maxEntries) throw new RangeError('replay store is full of live entries');
+      if (expiries.size >= maxEntries) throw new ReplayStoreError(`the memory replay store is full: ${maxEntries} entries have not expired yet`);
       expiries.set(key, at + Math.max(1, ttlMs));
       return true;
     },

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createResourceServer } from './resource-server.js';
 import { memoryReplayStore, type ReplayStore } from './replay-store.js';
+import { ReplayStoreError, ResourceServerConfigurationError } from './errors.js';
+import { createStatelessNonces } from './dpop/stateless-nonces.js';
 import type { ActionRequirement, Refused, ResourceServerOptions, Verdict } from './types.js';
 import { buildProof, createDpopTestKey, createTestIssuer, parseChallenge, testArgumentsHash, type DpopTestKey } from './testing/hostile-kit.js';
 
@@ -245,10 +247,16 @@ describe('createResourceServer().verify', () => {
     expect(await store.consume('a', 1000)).toBe(true);
     expect(await store.consume('a', 1000)).toBe(false);
     expect(await store.consume('b', 1000)).toBe(true);
-    await expect(store.consume('c', 1000)).rejects.toThrow(/full/);
+    await expect(store.consume('c', 1000)).rejects.toSatisfy((error) => ReplayStoreError.isInstance(error) && /full/.test(error.message));
     now = 1000;
     expect(await store.consume('c', 1000)).toBe(true);
     expect(await store.consume('a', 1000)).toBe(true);
+  });
+
+  it('refuses unusable sizes and nonce secrets with ResourceServerConfigurationError', () => {
+    for (const maxEntries of [0, 1.5]) expect(() => memoryReplayStore({ maxEntries })).toThrow(ResourceServerConfigurationError);
+    expect(() => createStatelessNonces({ secret: 'short' })).toThrow(new ResourceServerConfigurationError('the DPoP nonce secret must be at least 32 bytes'));
+    expect(() => createStatelessNonces({ secret: 'x'.repeat(32), lifetime: 0.5 })).toThrow(ResourceServerConfigurationError);
   });
 
   it('serves RFC 9728 metadata', async () => {

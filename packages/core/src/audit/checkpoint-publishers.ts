@@ -1,4 +1,5 @@
 import { open, readFile } from 'node:fs/promises';
+import { AuditReadError } from './audit-read-error.js';
 import { AuditSinkError } from './audit-sink-error.js';
 import type { AuditCheckpoint } from './trail-record.js';
 
@@ -59,19 +60,38 @@ export function fileCheckpointPublisher(path: string): AuditCheckpointPublisher 
  * Reads published checkpoints: a JSON Lines file written by {@link fileCheckpointPublisher}, a JSON
  * array, or a single checkpoint object. Blank lines are skipped; anything else that is not JSON is
  * refused with its line number.
+ *
+ * @throws {AuditReadError} when the file cannot be read or is not JSON lines or a JSON array.
  */
 export async function readPublishedCheckpoints(path: string): Promise<AuditCheckpoint[]> {
-  const text = await readFile(path, 'utf8');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new AuditReadError(`cannot read the checkpoints file ${path}${typeof code === 'string' ? ` (${code})` : ''}`, { cause });
+  }
   const trimmed = text.trim();
-  if (trimmed.startsWith('[')) return JSON.parse(trimmed) as AuditCheckpoint[];
+  if (trimmed.startsWith('[')) {
+    const checkpoints: unknown = parseJson(trimmed);
+    if (!Array.isArray(checkpoints)) throw new AuditReadError(`the checkpoints file ${path} is not a JSON array`);
+    return checkpoints as AuditCheckpoint[];
+  }
   const checkpoints: AuditCheckpoint[] = [];
   for (const [index, line] of text.split('\n').entries()) {
     if (line.trim() === '') continue;
-    try {
-      checkpoints.push(JSON.parse(line) as AuditCheckpoint);
-    } catch {
-      throw new SyntaxError(`line ${index + 1} of ${path} is not JSON`);
-    }
+    const checkpoint = parseJson(line);
+    if (checkpoint === undefined) throw new AuditReadError(`line ${index + 1} of the checkpoints file ${path} is not JSON`);
+    checkpoints.push(checkpoint as AuditCheckpoint);
   }
   return checkpoints;
+}
+
+/** The value `text` holds, or `undefined` when it is not JSON. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }

@@ -33,6 +33,7 @@ export { summarizeArguments } from './summarize-arguments.js';
 export { scrubSecrets } from './scrub-secrets.js';
 export type { ScrubResult } from './scrub-secrets.js';
 export { AuditSinkError } from './audit-sink-error.js';
+export { AuditReadError } from './audit-read-error.js';
 export type {
   TrailRecord,
   TrailEventRecord,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigurationError } from '../errors.js';
 import { DpopNonceCache } from './nonce-cache.js';
 
 describe('DpopNonceCache', () => {
@@ -38,7 +39,7 @@ describe('DpopNonceCache', () => {
   });
 
   it('refuses a bound that is not a positive integer', () => {
-    expect(() => new DpopNonceCache(0)).toThrow(RangeError);
-    expect(() => new DpopNonceCache(1.5)).toThrow(RangeError);
+    expect(() => new DpopNonceCache(0)).toThrow(ConfigurationError);
+    expect(() => new DpopNonceCache(1.5)).toThrow(ConfigurationError);
   });
 });

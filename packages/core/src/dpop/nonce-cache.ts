@@ -1,3 +1,5 @@
+import { ConfigurationError } from '../errors.js';
+
 /**
  * The most recent DPoP nonce each origin gave us, bounded so a client talking to many origins
  * cannot grow it without limit (least recently used origins are dropped first).
@@ -10,7 +12,7 @@ export class DpopNonceCache {
 
   /** @param maxOrigins how many origins to remember (default 100; a positive integer). */
   constructor(maxOrigins = 100) {
-    if (!Number.isInteger(maxOrigins) || maxOrigins < 1) throw new RangeError('maxOrigins must be a positive integer');
+    if (!Number.isInteger(maxOrigins) || maxOrigins < 1) throw new ConfigurationError('maxOrigins must be a positive integer');
     this.#maxOrigins = maxOrigins;
   }
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { Agent, Response } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigurationError, NetworkError, ResponseError } from '../errors.js';
 import { sendRequest } from './send-request.js';
 
 interface Seen {
@@ -104,28 +105,37 @@ describe('sendRequest', () => {
     expect(last()).toMatchObject({ method: 'PUT', body: '[1]', headers: { 'content-type': 'application/json' } });
   });
 
-  it('refuses what fetch refuses: a body on GET, a forbidden method', async () => {
-    await expect(sendRequest(at('/echo'), { method: 'GET', headers: {}, body: 'x' })).rejects.toBeInstanceOf(TypeError);
-    await expect(sendRequest(at('/echo'), { method: 'TRACE', headers: {} })).rejects.toBeInstanceOf(TypeError);
+  it('refuses what fetch refuses, with ConfigurationError and nothing sent: a body on GET, a forbidden method', async () => {
+    const sent = seen.length;
+    await expect(sendRequest(at('/echo'), { method: 'GET', headers: {}, body: 'x' })).rejects.toSatisfy(
+      (error) => ConfigurationError.isInstance(error) && error.message === 'a GET request cannot have a body',
+    );
+    await expect(sendRequest(at('/echo'), { method: 'TRACE', headers: {} })).rejects.toSatisfy(
+      (error) => ConfigurationError.isInstance(error) && error.message === 'the TRACE HTTP method is not supported (fetch forbids it)',
+    );
+    expect(seen.length).toBe(sent);
   });
 
   it('returns a redirect as it is, and rejects it with redirect: error', async () => {
     const response = await sendRequest(at('/redirect'), { method: 'GET', headers: {} });
     expect(response.status).toBe(302);
     expect(response.headers.get('location')).toBe('/elsewhere');
-    const error = (await sendRequest(at('/redirect'), { method: 'GET', headers: {}, redirect: 'error' }).catch((caught: unknown) => caught)) as TypeError;
-    expect(error).toBeInstanceOf(TypeError);
-    expect(error.message).toBe('fetch failed');
+    const error = (await sendRequest(at('/redirect'), { method: 'GET', headers: {}, redirect: 'error' }).catch((caught: unknown) => caught)) as ResponseError;
+    expect(error).toBeInstanceOf(ResponseError);
+    expect(error.code).toBe('ERR_RESPONSE');
+    expect(error.status).toBe(302);
+    expect(error.message).toBe(`unexpected redirect (HTTP 302) from ${at('/').origin} with redirect: 'error'`);
   });
 
-  it('rejects a network failure with TypeError("fetch failed") and its cause', async () => {
+  it('rejects a network failure with NetworkError ("fetch failed") and its cause', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const error = (await sendRequest(new URL(`http://127.0.0.1:${port}/`), { method: 'GET', headers: {} }).catch((caught: unknown) => caught)) as TypeError;
-    expect(error).toBeInstanceOf(TypeError);
-    expect(error.message).toBe('fetch failed');
+    const error = (await sendRequest(new URL(`http://127.0.0.1:${port}/`), { method: 'GET', headers: {} }).catch((caught: unknown) => caught)) as NetworkError;
+    expect(error).toBeInstanceOf(NetworkError);
+    expect(error.code).toBe('ERR_NETWORK');
+    expect(error.message).toBe(`fetch failed: http://127.0.0.1:${port}`);
     expect((error.cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
   });
 

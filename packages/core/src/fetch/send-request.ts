@@ -1,3 +1,4 @@
+import { ConfigurationError, NetworkError, ResponseError } from '../errors.js';
 import { pipeline, type Readable } from 'node:stream';
 import { canonicalMethod } from '../lib/http-method.js';
 import { constants as zlib, createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
@@ -38,8 +39,11 @@ const maxContentCodings = 5;
  * It skips what fetch does and `agentFetch` does not need (CORS, caching, redirects), which makes it
  * markedly faster on the hot path.
  *
- * Failures reject as fetch rejects: an aborted signal with its reason; a network error, or a
- * redirect with `redirect: 'error'`, with `TypeError('fetch failed')` whose `cause` says why.
+ * Failures reject with Countersign errors where fetch would reject with a `TypeError`: an aborted
+ * signal with its reason; a network error with {@link NetworkError} (its `cause` says why); a
+ * redirect with `redirect: 'error'`, or more content codings than fetch accepts, with
+ * {@link ResponseError}; a forbidden method, or a body on GET or HEAD, with
+ * {@link ConfigurationError} (nothing is sent).
  *
  * @see https://fetch.spec.whatwg.org/#http-network-fetch
  * @see https://www.rfc-editor.org/rfc/rfc9110#section-8.4
@@ -60,13 +64,13 @@ export async function sendRequest(url: URL, init: SendRequestInit): Promise<Resp
     sent = await request(url, { method: method as Dispatcher.HttpMethod, headers, body, signal, dispatcher: init.dispatcher });
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
-    throw new TypeError('fetch failed', { cause: error });
+    throw new NetworkError(`fetch failed: ${url.origin}`, { cause: error });
   }
   const { statusCode: status, statusText, headers: received, body: stream } = sent;
   const responseHeaders = toHeaders(received);
   if (init.redirect === 'error' && redirectStatuses.has(status)) {
     discard(stream);
-    throw new TypeError('fetch failed', { cause: new Error('unexpected redirect') });
+    throw new ResponseError(`unexpected redirect (HTTP ${status}) from ${url.origin} with redirect: 'error'`, status);
   }
   if (method === 'HEAD' || nullBodyStatuses.has(status)) {
     discard(stream);
@@ -76,7 +80,7 @@ export async function sendRequest(url: URL, init: SendRequestInit): Promise<Resp
   const codings = contentEncoding ? contentEncoding.toLowerCase().split(',') : [];
   if (codings.length > maxContentCodings) {
     discard(stream);
-    throw new TypeError('fetch failed', { cause: new Error(`too many content-encodings in response: ${codings.length}`) });
+    throw new ResponseError(`too many content-encodings in the response from ${url.origin}: ${codings.length}`, status);
   }
   return withUrl(new Response(decode(stream, codings), { status, statusText, headers: responseHeaders }), url);
 }
@@ -94,7 +98,7 @@ function discard(stream: BodyReadable): void {
 
 function normalizeMethod(method: string): string {
   const upper = method.toUpperCase();
-  if (forbiddenMethods.has(upper)) throw new TypeError(`'${method}' HTTP method is unsupported.`);
+  if (forbiddenMethods.has(upper)) throw new ConfigurationError(`the ${upper} HTTP method is not supported (fetch forbids it)`);
   return canonicalMethod(method);
 }
 
@@ -106,7 +110,7 @@ function normalizeMethod(method: string): string {
  */
 function encodeBody(body: ReplayableBody, method: string, headers: Record<string, string>): string | Uint8Array | undefined | Promise<Uint8Array> {
   if (body === null || body === undefined) return undefined;
-  if (method === 'GET' || method === 'HEAD') throw new TypeError('Request with GET/HEAD method cannot have body.');
+  if (method === 'GET' || method === 'HEAD') throw new ConfigurationError(`a ${method} request cannot have a body`);
   if (typeof body === 'string') return withType(body, headers, 'text/plain;charset=UTF-8');
   if (body instanceof Uint8Array) return body;
   if (body instanceof ArrayBuffer) return new Uint8Array(body);

@@ -1,3 +1,5 @@
+import { ConfigurationError } from '../errors.js';
+
 /**
  * base64url without padding, as JOSE requires. Node's `Buffer` does the work where it exists (the
  * DPoP hot path); elsewhere a table-driven encoder gives the same bytes.
@@ -30,13 +32,13 @@ export function base64url(input: Uint8Array | string): string {
 
 /**
  * Decodes base64url to bytes. Trailing `=` padding is tolerated; any other character outside the
- * base64url alphabet, or a length no encoder produces, is refused with a `TypeError`.
+ * base64url alphabet, or a length no encoder produces, is refused with a {@link ConfigurationError}.
  *
  * @see https://www.rfc-editor.org/rfc/rfc4648#section-5
  */
 export function base64urlDecode(input: string): Uint8Array {
   const unpadded = input.replace(/={1,2}$/, '');
-  if (!wellFormed.test(unpadded) || unpadded.length % 4 === 1) throw new TypeError('invalid base64url input');
+  if (!wellFormed.test(unpadded) || unpadded.length % 4 === 1) throw new ConfigurationError('invalid base64url input');
   if (nodeBuffer !== undefined) return new Uint8Array(nodeBuffer.from(unpadded, 'base64url'));
   return decodePortable(unpadded);
 }

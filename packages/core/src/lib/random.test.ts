@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigurationError } from '../errors.js';
 import { base64urlDecode } from './base64url.js';
 import { randomId } from './random.js';
 
@@ -28,7 +29,7 @@ describe('randomId', () => {
 
   it('takes longer identifiers and refuses short ones', () => {
     expect(base64urlDecode(randomId(32))).toHaveLength(32);
-    expect(() => randomId(8)).toThrow(RangeError);
-    expect(() => randomId(16.5)).toThrow(RangeError);
+    expect(() => randomId(8)).toThrow(ConfigurationError);
+    expect(() => randomId(16.5)).toThrow(ConfigurationError);
   });
 });

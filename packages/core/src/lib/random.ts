@@ -1,3 +1,4 @@
+import { ConfigurationError } from '../errors.js';
 import { base64url } from './base64url.js';
 
 /**
@@ -26,7 +27,7 @@ let position = poolSize;
  */
 export function randomId(byteLength = 16): string {
   if (byteLength < 16 || byteLength > 64 || !Number.isInteger(byteLength)) {
-    throw new RangeError('random identifiers carry between 16 and 64 bytes');
+    throw new ConfigurationError('random identifiers carry between 16 and 64 bytes');
   }
   if (position + byteLength > poolSize) refill();
   const start = position;

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { ConfigurationError } from '../errors.js';
 import { isReplayable, isReplayableDispatchBody, toReplayableBody } from './replayable-body.js';
 
 describe('toReplayableBody', () => {
@@ -25,7 +26,8 @@ describe('toReplayableBody', () => {
     expect(Buffer.from(body as Uint8Array).toString()).toBe('ab');
   });
   it('refuses other types', async () => {
-    await expect(toReplayableBody(42)).rejects.toThrow(TypeError);
+    await expect(toReplayableBody(42)).rejects.toThrow(ConfigurationError);
+    await expect(toReplayableBody(42)).rejects.toThrow('unsupported request body type: number');
   });
 });
 

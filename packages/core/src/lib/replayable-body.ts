@@ -1,3 +1,5 @@
+import { ConfigurationError } from '../errors.js';
+
 /** A request body that can be sent more than once. */
 export type ReplayableBody = string | Uint8Array | ArrayBuffer | ArrayBufferView | URLSearchParams | Blob | FormData | null | undefined;
 
@@ -17,7 +19,7 @@ export async function toReplayableBody(body: unknown): Promise<ReplayableBody> {
       return readIterable(body as AsyncIterable<unknown>);
     }
   }
-  throw new TypeError('unsupported request body type');
+  throw new ConfigurationError(`unsupported request body type: ${describeType(body)}`);
 }
 
 /** True for bodies fetch can send again as they are. */
@@ -65,9 +67,16 @@ function toBytes(chunk: unknown): Uint8Array {
   if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
   if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
   if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  throw new TypeError('request body streams must yield bytes or strings');
+  throw new ConfigurationError(`request body streams must yield bytes or strings, not ${describeType(chunk)}`);
 }
 
 function concat(chunks: Uint8Array[]): Uint8Array {
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+/** What kind of value `value` is, for an error message (never the value itself: a body may be secret). */
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  return (value as object).constructor?.name ?? 'object';
 }

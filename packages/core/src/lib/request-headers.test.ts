@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigurationError } from '../errors.js';
 import { findHeader, headerValue, normalizeRequestHeaders, toHeaderRecord } from './request-headers.js';
 
 const omit = new Set(['authorization', 'dpop']);
@@ -24,7 +25,7 @@ describe('normalizeRequestHeaders', () => {
   });
   it('accepts nothing and refuses odd flat arrays', () => {
     expect(normalizeRequestHeaders(null, omit)).toEqual([]);
-    expect(() => normalizeRequestHeaders(['a'], omit)).toThrow(TypeError);
+    expect(() => normalizeRequestHeaders(['a'], omit)).toThrow(ConfigurationError);
   });
   it('finds headers case-insensitively', () => {
     expect(findHeader(['Content-Type', 'a'], 'content-type')).toBe('a');
@@ -43,6 +44,6 @@ describe('toHeaderRecord', () => {
     expect(Object.hasOwn(hostile, '__proto__')).toBe(true);
   });
   it('refuses malformed pairs', () => {
-    expect(() => toHeaderRecord([['a']], omit)).toThrow(TypeError);
+    expect(() => toHeaderRecord([['a']], omit)).toThrow(ConfigurationError);
   });
 });

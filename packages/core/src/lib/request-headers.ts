@@ -1,3 +1,5 @@
+import { ConfigurationError } from '../errors.js';
+
 /** Request headers in any shape undici accepts. */
 export type UndiciRequestHeaders =
   | Record<string, string | string[] | undefined>
@@ -28,7 +30,7 @@ export function normalizeRequestHeaders(headers: UndiciRequestHeaders | unknown,
     if (headers.length > 0 && Array.isArray(headers[0])) {
       for (const pair of headers as [unknown, unknown][]) add(pair[0], pair[1]);
     } else {
-      if (headers.length % 2 !== 0) throw new TypeError('flat header arrays must hold name, value pairs');
+      if (headers.length % 2 !== 0) throw new ConfigurationError('flat header arrays must hold name, value pairs');
       for (let index = 0; index < headers.length; index += 2) add(text(headers[index]), text(headers[index + 1]));
     }
     return flat;
@@ -41,7 +43,7 @@ export function normalizeRequestHeaders(headers: UndiciRequestHeaders | unknown,
     for (const [name, value] of Object.entries(headers)) add(name, value);
     return flat;
   }
-  throw new TypeError('request headers must be an object, an array or an iterable');
+  throw new ConfigurationError('request headers must be an object, an array or an iterable');
 }
 
 /** The first value of `name` (lower-case) in a flat header array, or `undefined`. */
@@ -87,13 +89,13 @@ export function toHeaderRecord(init: unknown, omit: ReadonlySet<string>): Record
   };
   if (typeof (init as Iterable<unknown>)[Symbol.iterator] === 'function') {
     for (const pair of init as Iterable<[string, unknown]>) {
-      if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError('header pairs must have a name and a value');
+      if (!Array.isArray(pair) || pair.length !== 2) throw new ConfigurationError('header pairs must have a name and a value');
       add(String(pair[0]), pair[1]);
     }
   } else if (typeof init === 'object') {
     for (const name of Object.keys(init)) add(name, (init as Record<string, unknown>)[name]);
   } else {
-    throw new TypeError('headers must be a record, pairs or a Headers object');
+    throw new ConfigurationError('headers must be a record, pairs or a Headers object');
   }
   return record;
 }

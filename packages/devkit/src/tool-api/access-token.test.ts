@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DevkitError } from '../errors.js';
 import { startToolApi } from './start-tool-api.js';
 import {
   buildProof,
@@ -218,5 +219,11 @@ describe('tool API: remote issuer keys', { timeout: 30_000 }, () => {
 
   it('refuses a plain-http jwks_uri that is not loopback', async () => {
     await expect(startToolApi({ port: 0, issuer: 'https://as.example', jwks: new URL('http://as.example/jwks') })).rejects.toThrow(/https/);
+  });
+
+  it('refuses a missing issuer with a DevkitError (invalid_request), not a TypeError', async () => {
+    await expect(startToolApi({ port: 0, issuer: '', jwks: new URL('http://127.0.0.1:1/jwks') })).rejects.toSatisfy(
+      (error) => DevkitError.is(error) && error.code === 'invalid_request' && error.message === 'startToolApi: issuer is required',
+    );
   });
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createResourceServer, memoryReplayStore, sendRefusal, verifyNodeRequest, type ResourceServer } from '@countersign/server';
+import { DevkitError } from '../errors.js';
 import { sendJson } from '../lib/send-json.js';
 import { ToolApiError } from './tool-api-error.js';
 import { createTreasuryLedger, type TreasuryAccount, type TreasuryLedgerView } from './treasury-ledger.js';
@@ -79,7 +80,7 @@ export interface ToolApi {
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
  */
 export async function startToolApi(options: ToolApiOptions): Promise<ToolApi> {
-  if (typeof options.issuer !== 'string' || options.issuer.length === 0) throw new TypeError('issuer is required');
+  if (typeof options.issuer !== 'string' || options.issuer.length === 0) throw new DevkitError('invalid_request', 'startToolApi: issuer is required');
   const host = options.host ?? '127.0.0.1';
   const clock = options.clock ?? (() => Date.now() / 1000);
   const now = () => clock() * 1000;

@@ -36,6 +36,7 @@ export interface McpToolsOptions {
  * `authorization_details` it named are in `authorizationDetails`.
  */
 export class McpApprovalRequiredError extends CountersignError {
+  static override readonly code: string = 'ERR_MCP_APPROVAL_REQUIRED';
   override readonly code = 'ERR_MCP_APPROVAL_REQUIRED';
   constructor(
     readonly tool: string,

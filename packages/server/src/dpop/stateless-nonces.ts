@@ -1,3 +1,4 @@
+import { ResourceServerConfigurationError } from '../errors.js';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** What {@link createStatelessNonces} hands out: 128 bits, base64url without padding. */
@@ -36,9 +37,9 @@ export interface StatelessNonceOptions {
  */
 export function createStatelessNonces(options: StatelessNonceOptions): DpopNonces {
   const secret = typeof options.secret === 'string' ? Buffer.from(options.secret, 'utf8') : Buffer.from(options.secret);
-  if (secret.length < 32) throw new RangeError('nonce secret must be at least 32 bytes');
+  if (secret.length < 32) throw new ResourceServerConfigurationError('the DPoP nonce secret must be at least 32 bytes');
   const lifetimeMs = (options.lifetime ?? 300) * 1000;
-  if (!(lifetimeMs >= 1000)) throw new RangeError('nonce lifetime must be at least 1 second');
+  if (!(lifetimeMs >= 1000)) throw new ResourceServerConfigurationError('the DPoP nonce lifetime must be at least 1 second');
   const now = options.now ?? Date.now;
   let cached: { window: number; current: string; previous: string } | undefined;
 

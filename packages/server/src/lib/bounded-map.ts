@@ -1,3 +1,5 @@
+import { ResourceServerConfigurationError } from '../errors.js';
+
 /**
  * A Map that holds at most `maxEntries` entries: adding one more drops the oldest. For caches only
  * (never for replay state, where forgetting early would let a replay through).
@@ -7,7 +9,7 @@ export class BoundedMap<K, V> {
   readonly #maxEntries: number;
 
   constructor(maxEntries: number) {
-    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new ResourceServerConfigurationError(`a cache size must be a positive integer, not ${String(maxEntries)}`);
     this.#maxEntries = maxEntries;
   }
 
