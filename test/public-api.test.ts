@@ -6,6 +6,15 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import * as core from '@countersign/core';
 import * as adapterKit from '@countersign/core/adapters';
+import * as auditEntry from '@countersign/core/audit';
+import * as dpopEntry from '@countersign/core/dpop';
+import * as errorsEntry from '@countersign/core/errors';
+import * as keysEntry from '@countersign/core/keys';
+import * as oauthEntry from '@countersign/core/oauth';
+import * as toolsEntry from '@countersign/core/tools';
+import type { StoredToolCall } from '@countersign/core/tools';
+import type { Auditor } from '@countersign/core/audit';
+import type { PublicJwk } from '@countersign/core/keys';
 import * as devkit from '@countersign/devkit';
 import * as langchain from '@countersign/langchain';
 import * as openai from '@countersign/openai';
@@ -77,6 +86,39 @@ describe('@countersign/core/adapters', () => {
       expect(typeof adapterKit[name], name).toBe('function');
     }
     expectTypeOf(adapterKit.waitForDecision).returns.resolves.toEqualTypeOf<ToolOutcome<unknown>>();
+  });
+});
+
+describe('@countersign/core building-block entries (docs/public-api.md)', () => {
+  const entries: Record<string, [Record<string, unknown>, string[]]> = {
+    '@countersign/core/dpop': [dpopEntry, ['createDpopProver', 'createPresignedProofs', 'DpopNonceCache', 'jwkThumbprint', 'parseWwwAuthenticate', 'targetUri', 'accessTokenHash']],
+    '@countersign/core/oauth': [
+      oauthEntry,
+      ['discover', 'createClientAssertionSigner', 'createAuthorizationServerClient', 'processTokenResponse', 'processErrorResponse', 'workloadTokenReader', 'jwtBearerParameters', 'backchannelAuthenticationParameters'],
+    ],
+    '@countersign/core/keys': [keysEntry, ['createNobleSigner', 'createCurrentKey', 'publicJwks', 'exportPublicJwk', 'isKeyStore']],
+    '@countersign/core/tools': [toolsEntry, ['canonicalJson', 'canonicalSha256', 'argumentsSha256', 'actionAuthorizationDetails', 'validateBindingMessage']],
+    '@countersign/core/audit': [auditEntry, ['createAuditor', 'readPublishedCheckpoints', 'fileCheckpointPublisher', 'scrubSecrets', 'summarizeArguments']],
+  };
+
+  it.each(Object.entries(entries))('%s exports its building blocks, none of which the root entry exports', (_name, [entry, functions]) => {
+    for (const name of functions) {
+      expect(typeof entry[name], name).toBe('function');
+      expect(name in core, `${name} is not in the root entry`).toBe(false);
+    }
+  });
+
+  it('@countersign/core/errors holds every error class, the root re-exports the same objects', () => {
+    for (const [name, value] of Object.entries(core)) {
+      if (typeof value === 'function' && value.prototype instanceof core.CountersignError) expect((errorsEntry as Record<string, unknown>)[name], name).toBe(value);
+    }
+    expect(errorsEntry.ResponseError.isInstance(new errorsEntry.TokenTypeDowngradeError('Bearer', 200))).toBe(true);
+  });
+
+  it('exports every type a root signature uses from some entry', () => {
+    expectTypeOf<Agent['audit']>().toEqualTypeOf<Auditor>();
+    expectTypeOf<Awaited<ReturnType<core.ApprovalStore['get']>>>().toEqualTypeOf<StoredToolCall | undefined>();
+    expectTypeOf<Awaited<ReturnType<Agent['publicJwks']>>['keys']>().toEqualTypeOf<PublicJwk[]>();
   });
 });
 

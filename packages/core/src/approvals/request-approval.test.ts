@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, OAuthError, ResponseError } from '../errors.js';
-import { requestApproval, withOpenidScope } from './request-approval.js';
+import { requestApproval } from './request-approval.js';
+import { withOpenidScope } from './backchannel-parameters.js';
 import { createApprovalHarness } from './testing/approval-harness.js';
 import type { ApprovalRequest } from './types.js';
 

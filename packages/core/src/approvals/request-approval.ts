@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { ConfigurationError } from '../errors.js';
 import type { AuthorizationDetail } from '../oauth/types.js';
-import { validateBindingMessage } from './binding-message.js';
-import { findNonJson } from '../lib/plain-json.js';
+import { backchannelAuthenticationParameters } from './backchannel-parameters.js';
 import { processBackchannelResponse } from '../oauth/ciba-responses.js';
 import { approvalAuditFields, createPendingApproval, DEFAULT_POLL_INTERVAL, describeError } from './pending-approval.js';
 import { parseSerializedApproval } from './serialized-approval.js';
@@ -36,7 +34,7 @@ export const MINIMUM_POLL_INTERVAL = 1;
  * @see https://www.rfc-editor.org/rfc/rfc9396#section-2
  */
 export async function requestApproval(context: ApprovalContext, request: ApprovalRequest): Promise<PendingApproval> {
-  const parameters = backchannelParameters(request);
+  const parameters = backchannelAuthenticationParameters(request);
   const startedAt = context.clock();
   const subject = {
     id: randomUUID(),
@@ -78,61 +76,4 @@ export async function requestApproval(context: ApprovalContext, request: Approva
  */
 export function resumeApproval(context: ApprovalContext, saved: SerializedApproval | string): PendingApproval {
   return createPendingApproval(context, parseSerializedApproval(saved));
-}
-
-/** Validates `request` and builds the form parameters of the backchannel authentication request. */
-function backchannelParameters(request: ApprovalRequest): Record<string, string> & { scope: string; authorization_details: string } {
-  if (typeof request.loginHint !== 'string' || request.loginHint.trim() === '') {
-    throw new ConfigurationError('approval loginHint must be a non-empty string');
-  }
-  validateBindingMessage(request.bindingMessage);
-  const details = validateAuthorizationDetails(request.authorizationDetails);
-  const parameters: Record<string, string> & { scope: string; authorization_details: string } = {
-    scope: withOpenidScope(request.scope),
-    login_hint: request.loginHint,
-    binding_message: request.bindingMessage,
-    authorization_details: details,
-  };
-  if (request.resource !== undefined) parameters.resource = validateResource(request.resource);
-  if (request.requestedExpiry !== undefined) {
-    if (!Number.isInteger(request.requestedExpiry) || request.requestedExpiry <= 0) {
-      throw new ConfigurationError('approval requestedExpiry must be a positive whole number of seconds');
-    }
-    parameters.requested_expiry = String(request.requestedExpiry);
-  }
-  return parameters;
-}
-
-/**
- * `scope` with `openid` added when missing: CIBA authentication requests require it.
- *
- * @see https://openid.net/specs/openid-client-initiated-backchannel-authentication-core-1_0.html#rfc.section.7.1
- */
-export function withOpenidScope(scope: string | undefined): string {
-  if (scope !== undefined && typeof scope !== 'string') throw new ConfigurationError('approval scope must be a string');
-  const scopes = (scope ?? '').split(/\s+/).filter(Boolean);
-  return scopes.includes('openid') ? scopes.join(' ') : ['openid', ...scopes].join(' ');
-}
-
-function validateAuthorizationDetails(details: unknown): string {
-  if (!Array.isArray(details) || details.length === 0) {
-    throw new ConfigurationError('approval authorizationDetails must be a non-empty array');
-  }
-  details.forEach((detail: AuthorizationDetail, index) => {
-    if (typeof detail !== 'object' || detail === null || Array.isArray(detail) || typeof detail.type !== 'string' || detail.type === '') {
-      throw new ConfigurationError(`approval authorizationDetails[${index}] must be an object with a string type`);
-    }
-  });
-  const offending = findNonJson(details);
-  if (offending !== undefined) {
-    throw new ConfigurationError(`approval authorizationDetails must be plain JSON values (authorizationDetails${offending.replace('(root)', '')} is not)`);
-  }
-  return JSON.stringify(details);
-}
-
-function validateResource(resource: unknown): string {
-  if (typeof resource !== 'string' || !URL.canParse(resource) || new URL(resource).hash !== '' || resource.includes('#')) {
-    throw new ConfigurationError('approval resource must be an absolute URI without a fragment (RFC 8707)');
-  }
-  return resource;
 }

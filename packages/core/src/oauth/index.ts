@@ -3,7 +3,8 @@
  * that talks to an AS itself (an MCP client, a conformance harness): discovery, private_key_jwt
  * client assertions, the client that sends token, CIBA and revocation requests, the pure
  * processors that validate each response (no network needed to test them), the RFC 7523
- * jwt-bearer grant for workload identity tokens, and CIBA request parameters.
+ * jwt-bearer grant for workload identity tokens, and the parameters of a CIBA request
+ * (`backchannelAuthenticationParameters`).
  *
  * @example
  * ```ts
@@ -41,6 +42,7 @@ export type { SentSecrets } from './process-responses.js';
 export { processBackchannelResponse, processApprovedTokenResponse, sameAuthorizationDetails } from './ciba-responses.js';
 export type { BackchannelResult, ApprovedGrant } from './ciba-responses.js';
 export { CIBA_GRANT_TYPE } from './grant-types.js';
+export { backchannelAuthenticationParameters } from '../approvals/backchannel-parameters.js';
 export type { ExchangeResponse } from '../lib/http-exchange.js';
 export type { BackoffOptions } from '../lib/backoff.js';
 export type { SkewClock } from '../lib/clock-skew.js';
