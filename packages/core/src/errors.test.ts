@@ -7,9 +7,10 @@ import * as dpop from './dpop/index.js';
 import * as keys from './keys/index.js';
 import * as oauth from './oauth/index.js';
 import * as tools from './tools/index.js';
+import * as testing from './testing/index.js';
 
 /** Every entry point of the package (package.json `exports`), by subpath. */
-const entryPoints: Record<string, Record<string, unknown>> = { '.': root, './adapters': adapters, './audit': audit, './dpop': dpop, './keys': keys, './oauth': oauth, './tools': tools, './errors': core };
+const entryPoints: Record<string, Record<string, unknown>> = { '.': root, './adapters': adapters, './audit': audit, './dpop': dpop, './keys': keys, './oauth': oauth, './tools': tools, './testing': testing, './errors': core };
 
 /** One instance of every error class `@countersign/core/errors` exports, built with its real constructor. */
 const instances: Record<string, core.CountersignError> = {
