@@ -1,33 +1,25 @@
 import type { Dispatcher } from 'undici';
 import { canonicalMethod } from '../lib/http-method.js';
-import type { DpopNonceCache } from '../dpop/nonce-cache.js';
-import type { PresignedProofs } from '../dpop/presigned-proofs.js';
-import { targetUri, type DpopProofInput, type DpopProver } from '../dpop/proof.js';
-import { InsecureEndpointError } from '../errors.js';
+import { targetUri } from '../dpop/proof.js';
+import { DpopExchange, type DpopExchangeContext } from '../dpop-exchange/dpop-exchange.js';
 import type { OriginClocks } from '../lib/clock-skew.js';
 import { isReplayable, toReplayableBody, type ReplayableBody } from '../lib/replayable-body.js';
 import { toHeaderRecord } from '../lib/request-headers.js';
-import { isLoopbackHost, redact } from '../lib/secure-endpoint.js';
 import type { TokenCache } from '../tokens/token-cache.js';
 import type { AgentFetchInit } from '../types.js';
 import type { AccessToken } from '../tokens/types.js';
-import { classifyChallenge, recoveryFor, type RecoveriesUsed } from './resource-challenge.js';
+import { secureRequestUrl } from './secure-request-url.js';
 import { redirectStatuses, sendRequest, type SendRequestInit } from './send-request.js';
 import { assertTokenAudience } from './token-audience-error.js';
+
+export { secureRequestUrl } from './secure-request-url.js';
 
 /** Request headers the agent sets itself; a caller's values for them are dropped. */
 const replaced = new Set(['authorization', 'dpop']);
 
-/** What {@link createAgentFetch} needs from its agent. */
-export interface AgentFetchContext {
+/** What {@link createAgentFetch} needs from its agent: the DPoP exchange's context, and more. */
+export interface AgentFetchContext extends DpopExchangeContext {
   tokens: TokenCache;
-  dpop: DpopProver;
-  /**
-   * The same prover with proofs signed ahead of time (`dpop.presign`, on by default); when given,
-   * every proof comes from it and the next one is signed while a response is awaited.
-   */
-  presigned?: PresignedProofs | undefined;
-  nonces: DpopNonceCache;
   /**
    * One clock per origin: a proof's `iat` is the local time plus the offset learned from that
    * origin's own `Date` headers (see `createOriginClocks`).
@@ -40,61 +32,14 @@ export interface AgentFetchContext {
 }
 
 /**
- * Parses a request URL and refuses `http:` off loopback, so a token and proof never travel in the
- * clear.
- *
- * @throws {InsecureEndpointError}
- * @see https://www.rfc-editor.org/rfc/rfc9449#section-11.1
- */
-export function secureRequestUrl(input: string | URL): URL {
-  const url = typeof input === 'string' ? new URL(input) : input;
-  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))) return url;
-  throw new InsecureEndpointError(redact(url), 'a request carrying a DPoP-bound token');
-}
-
-/**
- * Signs, after the current turn of the event loop (so after the request was handed to undici),
- * the proof the next request with the same method, URL and token will need, unless `cancelled()`
- * says the response already showed it would be wasted. Only first attempts call this, never
- * retries.
- *
- * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.2
- */
-export function presignNext(
-  context: AgentFetchContext,
-  presigned: PresignedProofs,
-  method: string,
-  htu: string,
-  origin: string,
-  accessToken: string,
-  cancelled: () => boolean,
-): void {
-  setImmediate(() => {
-    // The nonce and the clock offset are read when signing: a response that arrived meanwhile may have changed them.
-    if (cancelled()) return;
-    const clockOffset = context.clocks.forOrigin(origin).offsetMs / 1000;
-    presigned.presign({ method, url: htu, nonce: context.nonces.get(origin), accessToken, clockOffset });
-  });
-}
-
-/**
- * Remembers the nonce of a response; a new nonce makes the proofs signed ahead for its origin
- * useless, so they are dropped.
- *
- * @see https://www.rfc-editor.org/rfc/rfc9449#section-8.2
- */
-export function rememberNonce(context: AgentFetchContext, origin: string, nonce: string | null | undefined): void {
-  if (!nonce) return;
-  if (context.presigned !== undefined && context.nonces.get(origin) !== nonce) context.presigned.discardOrigin(origin);
-  context.nonces.set(origin, nonce);
-}
-
-/**
  * Creates `agent.fetch`: a fetch (undici `request` answered with a WHATWG `Response`, see
  * `sendRequest`) with `Authorization: DPoP <token>` and a fresh proof (with `ath` and the origin's
  * latest nonce) on every request.
  *
- * - A 401 `use_dpop_nonce` is sent once more with a fresh proof carrying the new nonce.
+ * Each request is one `DpopExchange` (the engine in `dpop-exchange/`), which decides the one
+ * recovery from a refusal:
+ *
+ * - A 401 asking for a nonce (RFC 9449 §9) is sent once more with a fresh proof carrying it.
  * - A 401 `invalid_token` drops the cached token and is sent once more with a new one (never when
  *   the caller passed an explicit `token`).
  * - An `invalid_dpop_proof` that blames the proof's time is sent once more with the clock
@@ -123,8 +68,7 @@ export function rememberNonce(context: AgentFetchContext, origin: string, nonce:
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-9
  */
 export function createAgentFetch(context: AgentFetchContext): (input: string | URL, init?: AgentFetchInit) => Promise<Response> {
-  const { tokens, dpop, presigned, nonces, clocks } = context;
-  const prover = presigned ?? dpop;
+  const { tokens, clocks } = context;
 
   async function send(url: URL, init: AgentFetchInit): Promise<Response> {
     const { resource, scope, token: explicitToken, body, headers: rawHeaders } = init;
@@ -147,46 +91,25 @@ export function createAgentFetch(context: AgentFetchContext): (input: string | U
       redirect: init.redirect,
       dispatcher: (init as { dispatcher?: Dispatcher }).dispatcher ?? context.dispatcher,
     };
-    const clock = clocks.forOrigin(origin);
-    const htu = targetUri(url);
-    const used: RecoveriesUsed = { nonce: false, clock: false, token: false };
-    let challenged = false;
+    const exchange = new DpopExchange(context, {
+      method,
+      htu: targetUri(url),
+      origin,
+      clock: clocks.forOrigin(origin),
+      tokenRetryAllowed: !explicitToken,
+    });
     for (;;) {
-      const signedWithOffset = clock.offsetMs;
-      const proofInput: DpopProofInput = {
-        method,
-        url: htu,
-        nonce: nonces.get(origin),
-        accessToken: token.accessToken,
-        now: clocks.local() / 1000,
-        clockOffset: signedWithOffset / 1000,
-      };
-      const proof = prover.proof(proofInput);
+      const proof = exchange.proof(token.accessToken);
       headers.authorization = `DPoP ${token.accessToken}`;
       headers.dpop = typeof proof === 'string' ? proof : await proof;
       const pending = sendRequest(url, requestInit);
-      if (presigned !== undefined && !used.nonce && !used.token && !used.clock) {
-        presignNext(context, presigned, method, htu, origin, token.accessToken, () => challenged);
-      }
+      exchange.presignNext(token.accessToken);
       const response = await pending;
-      const nonce = response.headers.get('dpop-nonce');
-      rememberNonce(context, origin, nonce);
-      if (response.status !== 401 && response.status !== 403) return response as unknown as Response;
-      const challenge = classifyChallenge(response.status, response.headers.get('www-authenticate'), [token.accessToken, headers.dpop]);
-      if (challenge.kind === 'none') return response as unknown as Response;
-      // Whatever was signed ahead was made for what the server just refused.
-      challenged = true;
-      presigned?.clear();
+      const refusal = exchange.readResourceResponse(response.status, response.headers, token.accessToken);
+      if (refusal === undefined) return response as unknown as Response;
       await response.body?.cancel().catch(() => undefined);
-      const recovery = recoveryFor(challenge, used, {
-        nonce,
-        date: response.headers.get('date'),
-        clock,
-        signedWithOffset,
-        tokenRetryAllowed: !explicitToken,
-      });
-      if (recovery === undefined) throw challenge.error;
-      if (recovery === 'token') {
+      if (refusal.recovery === undefined) throw refusal.error;
+      if (refusal.recovery === 'token') {
         tokens.invalidate(token);
         token = await tokens.get(target);
         assertTokenAudience(token.resource, origin);

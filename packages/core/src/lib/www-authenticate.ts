@@ -23,8 +23,8 @@ const token68char = /[A-Za-z0-9\-._~+/]/;
  *
  * @example
  * ```ts
- * parseWwwAuthenticate('DPoP error="use_dpop_nonce", error_description="a, b", Bearer realm="api"');
- * // [{ scheme: 'dpop', parameters: { error: 'use_dpop_nonce', error_description: 'a, b' } },
+ * parseWwwAuthenticate('DPoP error="invalid_token", error_description="a, b", Bearer realm="api"');
+ * // [{ scheme: 'dpop', parameters: { error: 'invalid_token', error_description: 'a, b' } },
  * //  { scheme: 'bearer', parameters: { realm: 'api' } }]
  * ```
  * @see https://www.rfc-editor.org/rfc/rfc9110#section-11.6.1

@@ -9,7 +9,8 @@ import type { KeyStore } from '../keys/key-store.js';
 import type { Signer } from '../keys/signer.js';
 import { abortable } from '../lib/abortable.js';
 import type { BackoffOptions } from '../lib/backoff.js';
-import { blamesTime, worthCorrecting, type SkewClock } from '../lib/clock-skew.js';
+import type { SkewClock } from '../lib/clock-skew.js';
+import { DpopExchange } from '../dpop-exchange/dpop-exchange.js';
 import { exchange, type ExchangeResponse } from '../lib/http-exchange.js';
 import { assertSecureEndpoint } from '../lib/secure-endpoint.js';
 import {
@@ -75,8 +76,9 @@ interface CallSpec<T> {
 /**
  * Creates the agent's client for its authorization server. Every attempt (retries included) gets a
  * new private_key_jwt assertion and, at the token endpoint, a new DPoP proof with the origin's
- * latest nonce. `use_dpop_nonce` is retried once with the nonce the server sent; a proof or
- * assertion refused for its time is retried once with the clock corrected from the `Date` header;
+ * latest nonce. The {@link DpopExchange} decides the one recovery from a refusal: a request for a
+ * nonce is sent once more with the nonce the server sent; a proof or assertion refused for its time
+ * once more with the clock corrected from the `Date` header;
  * `invalid_client` becomes {@link AgentRevokedError} and nothing is sent after it.
  *
  * @example
@@ -120,21 +122,22 @@ export function createAuthorizationServerClient(options: AuthorizationServerClie
     if (typeof endpoint !== 'string') throw new ConfigurationError(`the authorization server offers no ${spec.endpoint}`);
     const url = assertSecureEndpoint(endpoint, spec.endpoint);
     const audience = options.assertionAudience === 'token_endpoint' ? found.token_endpoint : issuer;
-    let nonceRetried = false;
-    let clockCorrected = false;
+    // No presigned proofs here: every attempt signs its proof and assertion on demand.
+    const dpopExchange = new DpopExchange(
+      { dpop, nonces },
+      { method: 'POST', htu: url, origin: url.origin, clock },
+    );
     for (;;) {
-      let signedWithOffset = clock.offsetMs;
       // Every attempt's assertion and proof, and the parameters (a token to revoke, an auth_req_id).
       const sent: (string | undefined)[] = Object.values(parameters);
       const response = await exchange(
         async () => {
-          signedWithOffset = clock.offsetMs;
-          const now = clock.now() / 1000;
+          const now = dpopExchange.begin();
           const headers: Record<string, string> = {
             'content-type': 'application/x-www-form-urlencoded',
             accept: 'application/json',
           };
-          if (spec.dpop) headers.dpop = await dpop.proof({ method: 'POST', url, nonce: nonces.get(url.origin), now });
+          if (spec.dpop) headers.dpop = await dpopExchange.proof();
           const form = new URLSearchParams(parameters);
           form.set('client_id', clientId);
           sent.push(headers.dpop);
@@ -154,38 +157,14 @@ export function createAuthorizationServerClient(options: AuthorizationServerClie
           retries,
           backoff: options.backoff,
           idempotent: spec.idempotent,
-          onResponse: (response) => {
-            const nonce = response.headers['dpop-nonce'];
-            if (nonce) nonces.set(url.origin, nonce);
-          },
+          onResponse: (response) => dpopExchange.rememberNonce(response.headers['dpop-nonce']),
         },
       );
       try {
         return spec.process(response, sent);
       } catch (error) {
         if (!(error instanceof OAuthError)) throw error;
-        const skew = clock.skewFrom(response.headers.date, signedWithOffset);
-        const timeBlamed = blamesTime(error.errorDescription);
-        if (spec.dpop && error.error === 'use_dpop_nonce' && !nonceRetried && response.headers['dpop-nonce']) {
-          nonceRetried = true;
-          // A nonce request that blames the proof's iat also tells us our clock is off.
-          if (timeBlamed && !clockCorrected && skew !== undefined && Math.abs(skew) >= 1_000) {
-            clockCorrected = clock.correct(response.headers.date);
-          }
-          continue;
-        }
-        // oidc-provider answers every assertion failure with a generic invalid_client, so a large
-        // skew alone earns one corrected retry before the identity is declared revoked.
-        // A correction beyond the cap is refused (`correct` returns false): no retry.
-        if (
-          !clockCorrected &&
-          (error.error === 'invalid_dpop_proof' || error.error === 'invalid_client') &&
-          worthCorrecting(skew, error.errorDescription) &&
-          clock.correct(response.headers.date)
-        ) {
-          clockCorrected = true;
-          continue;
-        }
+        if (dpopExchange.readAuthorizationServerError(error, response.headers['dpop-nonce'], response.headers.date) !== undefined) continue;
         if (error.error === 'invalid_client') {
           if (!revokedBy) {
             revokedBy = error;

@@ -63,7 +63,7 @@ export interface RequestOptions {
 /**
  * The agent's client for its authorization server: every request is client-authenticated with a
  * fresh private_key_jwt assertion, carries a fresh DPoP proof where the endpoint takes one, handles
- * `use_dpop_nonce` once, corrects clock skew once, retries transient failures, and turns OAuth error
+ * a request for a DPoP nonce once, corrects clock skew once, retries transient failures, and turns OAuth error
  * responses into {@link OAuthError}. Approvals and the token cache are built on it.
  */
 export interface AuthorizationServerClient {
