@@ -4,11 +4,11 @@ import { fakeModel } from '@langchain/core/testing';
 import { END, MemorySaver, MessagesAnnotation, START, StateGraph } from '@langchain/langgraph';
 import { ToolNode, toolsCondition } from '@langchain/langgraph/prebuilt';
 import { createAgent } from 'langchain';
-import { NetworkError } from '@countersign/core';
-import type { GuardedTool } from '@countersign/core';
 import { countersignTool } from './countersign-tool.js';
 import { findApprovalInterrupts, resumeWhenDecided, type PendingApprovalInterrupt } from './resume-when-decided.js';
-import { fakeAccountsTool, fakePayoutTool, payoutArgs } from './test-support/fixtures.js';
+import { payoutArgs, payoutTool, useGuardBench } from './test-support/fixtures.js';
+
+const bench = useGuardBench();
 
 const toolMessages = (messages: BaseMessage[]) => messages.filter((message): message is ToolMessage => ToolMessage.isInstance(message));
 const echoLastTool = (messages: BaseMessage[]) => new AIMessage(`model read: ${String(toolMessages(messages).at(-1)?.content)}`);
@@ -17,39 +17,44 @@ const later = (milliseconds: number, action: () => void) => setTimeout(action, m
 
 describe('resumeWhenDecided', () => {
   it('waits for the decision without busy-waiting, then resumes the graph and the call runs once', async () => {
-    const { tool: payout, paid } = fakePayoutTool();
+    const { tool: payout, paid, tools: guarded } = await payoutTool(bench());
     const tools = [countersignTool(payout)];
     const model = fakeModel().respondWithTools([{ name: 'create_payout', args: payoutArgs, id: 'r-1' }]).respond(echoLastTool);
     const agent = createAgent({ model, tools, checkpointer: new MemorySaver() });
     const config = thread('resumer-1');
     await agent.invoke({ messages: [new HumanMessage('pay')] }, config);
+    const [approvalId] = await guarded.requested();
     const [pending] = await findApprovalInterrupts(agent, config);
-    expect(pending?.value).toMatchObject({ toolCallId: 'r-1', approvalId: payout.requested[0] });
+    expect(pending?.value).toMatchObject({ toolCallId: 'r-1', approvalId });
     expect(pending?.interruptId).toMatch(/^[0-9a-f]{32}$/);
 
-    later(300, () => payout.approve(payout.requested[0]!));
+    later(1_500, () => void guarded.approve(approvalId!));
     const seen: PendingApprovalInterrupt[][] = [];
     const started = Date.now();
-    const { state, settlements, resumes } = await resumeWhenDecided(agent, config, { tools, pollIntervalMs: 100, onPending: (entries) => void seen.push(entries) });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
-    // One poll per round: about 300 / 100, never a tight loop.
-    expect(payout.polls).toBeGreaterThanOrEqual(3);
-    expect(payout.polls).toBeLessThanOrEqual(6);
-    for (let index = 1; index < payout.pollTimes.length; index += 1) {
-      expect(payout.pollTimes[index]! - payout.pollTimes[index - 1]!).toBeGreaterThanOrEqual(90);
-    }
+    const { state, settlements, resumes } = await resumeWhenDecided(agent, config, { tools, onPending: (entries) => void seen.push(entries) });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_490);
+    // The guard polls at the server's interval (1 s on the devkit), never in a tight loop.
+    // The guard polls at the server's interval (1 s on the devkit), never in a tight loop. A poll
+    // answered with a DPoP nonce challenge is sent again at once with the nonce (RFC 9449 §8): both
+    // are one round.
+    const rounds = bench()
+      .cibaPolls()
+      .filter((at) => at >= started)
+      .filter((at, index, polls) => index === 0 || at - polls[index - 1]! > 250);
+    expect(rounds.length).toBeGreaterThanOrEqual(2);
+    expect(rounds.length).toBeLessThanOrEqual(3);
+    for (let index = 1; index < rounds.length; index += 1) expect(rounds[index]! - rounds[index - 1]!).toBeGreaterThanOrEqual(900);
     expect(seen).toHaveLength(1);
-    expect(settlements).toEqual([{ approvalId: payout.requested[0], toolCallId: 'r-1', tool: 'create_payout', status: 'done' }]);
+    expect(settlements).toEqual([{ approvalId, toolCallId: 'r-1', tool: 'create_payout', status: 'done' }]);
     expect(resumes).toBe(1);
-    expect(paid).toEqual([payoutArgs]);
-    expect(payout.executions).toBe(1);
+    expect(paid()).toEqual([payoutArgs]);
     expect(state?.messages.at(-1)?.content).toBe('model read: {"payoutId":"payout-1"}');
     expect(await findApprovalInterrupts(agent, config)).toEqual([]);
   });
 
   it('waits for every parallel approval, then resumes once with one value per interrupt', async () => {
-    const { tool: payout, paid } = fakePayoutTool();
-    const tools = [countersignTool(payout), countersignTool(fakeAccountsTool())];
+    const { tool: payout, paid, tools: guarded } = await payoutTool(bench(), { requestedExpiry: 2 });
+    const tools = [countersignTool(payout), countersignTool(guarded.listAccounts)];
     const model = fakeModel()
       .respondWithTools([
         { name: 'list_accounts', args: {}, id: 'p-read' },
@@ -61,13 +66,12 @@ describe('resumeWhenDecided', () => {
     const config = thread('resumer-parallel');
     await agent.invoke({ messages: [new HumanMessage('pay both')] }, config);
     expect(await findApprovalInterrupts(agent, config)).toHaveLength(2);
-    const [first, second] = payout.requested;
-    payout.approve(first!);
-    later(200, () => payout.expire(second!));
-    const { settlements, resumes, state } = await resumeWhenDecided(agent, config, { tools, pollIntervalMs: 50 });
+    const [first] = await guarded.requested();
+    await guarded.approve(first!); // the other one nobody decides: it expires after 2 s
+    const { settlements, resumes, state } = await resumeWhenDecided(agent, config, { tools });
     expect(resumes).toBe(1);
     expect(settlements.map((settlement) => settlement.status)).toEqual(['done', 'expired']);
-    expect(paid).toEqual([payoutArgs]);
+    expect(paid()).toEqual([payoutArgs]);
     const byCall = Object.fromEntries(toolMessages(state!.messages).map((message) => [message.tool_call_id, message]));
     expect(byCall['p-read']?.artifact).toMatchObject({ kind: 'countersign.done' });
     expect(byCall['p-a']?.artifact).toMatchObject({ kind: 'countersign.done' });
@@ -77,7 +81,7 @@ describe('resumeWhenDecided', () => {
   });
 
   it('follows a LangGraph ToolNode that surfaces one of two parallel interrupts at a time', async () => {
-    const { tool: payout, paid } = fakePayoutTool();
+    const { tool: payout, paid, tools: guarded } = await payoutTool(bench());
     const tools = [countersignTool(payout)];
     const model = fakeModel()
       .respondWithTools([
@@ -94,30 +98,28 @@ describe('resumeWhenDecided', () => {
       .compile({ checkpointer: new MemorySaver() });
     const config = thread('resumer-toolnode');
     await graph.invoke({ messages: [new HumanMessage('pay both')] }, config);
-    // Both approvals were asked for, but the ToolNode runs both calls in one task: one interrupt shows.
-    expect(payout.requested).toHaveLength(2);
+    // The ToolNode runs both calls in one task: one interrupt shows.
     expect(await findApprovalInterrupts(graph, config)).toHaveLength(1);
     // The human approves each request as the resumer reports it.
     const seen: string[] = [];
     const { resumes, state } = await resumeWhenDecided(graph, config, {
       tools,
-      pollIntervalMs: 20,
-      onPending: (entries) => {
+      onPending: async (entries) => {
         for (const entry of entries) {
           seen.push(entry.value.toolCallId);
-          payout.approve(entry.value.approvalId);
+          await guarded.approve(entry.value.approvalId);
         }
       },
     });
     expect(seen.sort()).toEqual(['g-a', 'g-b']);
     expect(resumes).toBe(2);
-    expect(paid).toHaveLength(2);
-    expect(payout.executions).toBe(2);
+    expect(paid()).toHaveLength(2);
+    expect(await guarded.requested()).toHaveLength(2); // each call asked its approver once
     expect(toolMessages(state!.messages).map((message) => message.artifact?.kind)).toEqual(['countersign.done', 'countersign.done']);
   });
 
   it('stops on abort and leaves the thread paused for a later resume', async () => {
-    const { tool: payout, paid } = fakePayoutTool();
+    const { tool: payout, paid, tools: guarded } = await payoutTool(bench());
     const tools = [countersignTool(payout)];
     const model = fakeModel().respondWithTools([{ name: 'create_payout', args: payoutArgs, id: 'abort-1' }]).respond(echoLastTool);
     const agent = createAgent({ model, tools, checkpointer: new MemorySaver() });
@@ -125,72 +127,70 @@ describe('resumeWhenDecided', () => {
     await agent.invoke({ messages: [new HumanMessage('pay')] }, config);
     const controller = new AbortController();
     later(120, () => controller.abort(new Error('user went away')));
-    await expect(resumeWhenDecided(agent, config, { tools, pollIntervalMs: 1_000, signal: controller.signal })).rejects.toThrow('user went away');
+    await expect(resumeWhenDecided(agent, config, { tools, signal: controller.signal })).rejects.toThrow('user went away');
     expect(await findApprovalInterrupts(agent, config)).toHaveLength(1);
+    expect(paid()).toEqual([]);
 
-    payout.approve(payout.requested[0]!);
-    const { resumes } = await resumeWhenDecided(agent, config, { tools, pollIntervalMs: 10 });
+    await guarded.approve((await guarded.requested())[0]!);
+    const { resumes } = await resumeWhenDecided(agent, config, { tools });
     expect(resumes).toBe(1);
-    expect(paid).toHaveLength(1);
+    expect(paid()).toHaveLength(1);
   });
 
   it('returns at once when the thread waits on no approval', async () => {
     const model = fakeModel().respond(new AIMessage('hello'));
-    const agent = createAgent({ model, tools: [countersignTool(fakeAccountsTool())], checkpointer: new MemorySaver() });
+    const agent = createAgent({ model, tools: [countersignTool((await bench().tools()).listAccounts)], checkpointer: new MemorySaver() });
     const config = thread('resumer-idle');
     await agent.invoke({ messages: [new HumanMessage('hi')] }, config);
     expect(await resumeWhenDecided(agent, config, { tools: [] })).toEqual({ state: undefined, settlements: [], resumes: 0 });
   });
 
-  it('refuses a thread waiting on a tool it was not given, and a bad interval', async () => {
-    const { tool: payout } = fakePayoutTool();
+  it('refuses a thread waiting on a tool it was not given, or tools that are not guarded', async () => {
+    const { tool: payout, tools: guarded } = await payoutTool(bench());
     const model = fakeModel().respondWithTools([{ name: 'create_payout', args: payoutArgs, id: 'missing-1' }]);
     const agent = createAgent({ model, tools: [countersignTool(payout)], checkpointer: new MemorySaver() });
     const config = thread('resumer-missing');
     await agent.invoke({ messages: [new HumanMessage('pay')] }, config);
-    await expect(resumeWhenDecided(agent, config, { tools: [fakeAccountsTool()] })).rejects.toMatchObject({ code: 'ERR_CONFIGURATION' });
-    await expect(resumeWhenDecided(agent, config, { tools: [payout], pollIntervalMs: 0 })).rejects.toMatchObject({ code: 'ERR_CONFIGURATION' });
+    await expect(resumeWhenDecided(agent, config, { tools: [guarded.listAccounts] })).rejects.toMatchObject({ code: 'ERR_CONFIGURATION' });
     await expect(resumeWhenDecided(agent, config, { tools: [{ name: 'create_payout' }] })).rejects.toMatchObject({ code: 'ERR_CONFIGURATION' });
   });
 
-  it('gives up with ApprovalExpiredError when the guard still reports pending well past the expiry', async () => {
-    // The fake's clock is a minute behind: the request expired long ago, yet its interval keeps it
-    // answering "pending" without asking anyone, as a broken guard would.
-    const { tool: payout } = fakePayoutTool({ expiresInSeconds: 1, intervalSeconds: 3600, clock: () => Date.now() - 60_000 });
-    const tools = [payout];
-    const model = fakeModel().respondWithTools([{ name: 'create_payout', args: payoutArgs, id: 'stuck-1' }]);
-    const agent = createAgent({ model, tools: [countersignTool(payout)], checkpointer: new MemorySaver() });
+  it("ends a wait nobody decides at the request's expiry (the guard's rule), and resumes the graph with it", async () => {
+    const { tool: payout, paid } = await payoutTool(bench(), { requestedExpiry: 2 });
+    const tools = [countersignTool(payout)];
+    const model = fakeModel().respondWithTools([{ name: 'create_payout', args: payoutArgs, id: 'stuck-1' }]).respond(echoLastTool);
+    const agent = createAgent({ model, tools, checkpointer: new MemorySaver() });
     const config = thread('resumer-stuck');
     await agent.invoke({ messages: [new HumanMessage('pay')] }, config);
-    await expect(resumeWhenDecided(agent, config, { tools, pollIntervalMs: 10 })).rejects.toMatchObject({ code: 'ERR_APPROVAL_EXPIRED' });
+    const { settlements, resumes, state } = await resumeWhenDecided(agent, config, { tools });
+    expect(settlements.map((settlement) => settlement.status)).toEqual(['expired']);
+    expect(resumes).toBe(1);
+    expect(toolMessages(state!.messages)[0]?.artifact).toMatchObject({ kind: 'countersign.expired' });
+    expect(paid()).toEqual([]);
   });
-  it('keeps waiting through a poll that failed on the network, instead of resuming with a failure', async () => {
-    const { tool: payout, paid } = fakePayoutTool();
+
+  it('keeps waiting through polls that failed on the network, instead of resuming with a failure', async () => {
+    const { tool: payout, paid, tools: guarded } = await payoutTool(bench());
+    const tools = [countersignTool(payout)];
     const model = fakeModel().respondWithTools([{ name: 'create_payout', args: payoutArgs, id: 'net-1' }]).respond(echoLastTool);
-    const agent = createAgent({ model, tools: [countersignTool(payout)], checkpointer: new MemorySaver() });
+    const agent = createAgent({ model, tools, checkpointer: new MemorySaver() });
     const config = thread('resumer-network');
     await agent.invoke({ messages: [new HumanMessage('pay')] }, config);
-    let failures = 2;
-    const flaky: GuardedTool = {
-      name: payout.name,
-      description: payout.description,
-      schema: payout.schema,
-      risk: payout.risk,
-      invoke: (args, options) => payout.invoke(args, options),
-      authorizationDetails: (args) => payout.authorizationDetails(args),
-      resume: async (approvalId, args, options) => {
-        if (failures > 0) {
-          failures -= 1;
-          return { status: 'failed', tool: payout.name, approvalId, error: new NetworkError('authorization server unreachable'), retryable: true };
-        }
-        return payout.resume(approvalId, args, options);
-      },
-    };
-    payout.approve(payout.requested[0]!);
-    const { settlements, resumes } = await resumeWhenDecided(agent, config, { tools: [flaky], pollIntervalMs: 20 });
-    expect(failures).toBe(0);
+    await guarded.approve((await guarded.requested())[0]!);
+    // The next two polls never reach the authorization server.
+    bench().failNextTokenRequest({ error: new Error('connect ECONNREFUSED') });
+    bench().failNextTokenRequest({ error: new Error('connect ECONNREFUSED') });
+    const started = Date.now();
+    const { settlements, resumes } = await resumeWhenDecided(agent, config, { tools });
+    // Two polls that never reached the server, then one that learns the approval (a DPoP nonce
+    // challenge may add an immediate second request to a round).
+    const rounds = bench()
+      .cibaPolls()
+      .filter((at) => at >= started)
+      .filter((at, index, polls) => index === 0 || at - polls[index - 1]! > 250);
+    expect(rounds).toHaveLength(3);
     expect(resumes).toBe(1);
     expect(settlements.map((settlement) => settlement.status)).toEqual(['done']);
-    expect(paid).toHaveLength(1);
+    expect(paid()).toHaveLength(1);
   });
 });

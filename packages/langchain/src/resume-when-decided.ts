@@ -1,11 +1,11 @@
 import type { RunnableConfig } from '@langchain/core/runnables';
 import { Command } from '@langchain/langgraph';
-import { ApprovalExpiredError, ConfigurationError, CountersignError } from '@countersign/core';
+import { ConfigurationError, CountersignError } from '@countersign/core';
+import { waitForDecision } from '@countersign/core/adapters';
 import type { GuardedTool, ToolOutcome } from '@countersign/core';
 import { approvalDecidedKind, isApprovalInterrupt, type ApprovalDecision, type ApprovalDecisionStatus, type ApprovalInterrupt } from './approval-interrupt.js';
 import { guardedToolOf } from './countersign-tool.js';
 import { scopedCallId, threadIdOf } from './graph-config.js';
-import { sleep } from './lib/sleep.js';
 
 /** What the resumer needs of a compiled LangGraph graph or of an agent from `createAgent`. */
 export interface InterruptibleGraph<State = unknown> {
@@ -40,8 +40,8 @@ export interface ResumeWhenDecidedOptions {
    */
   tools: readonly object[];
   /**
-   * Milliseconds between two rounds of polls (default 5000, the CIBA default interval). The guard
-   * never polls the authorization server sooner than the server's interval (and `slow_down`) allow.
+   * @deprecated Ignored: the guard polls at the interval the authorization server sets (and its
+   * `slow_down`), through core's `waitForDecision`; the resumer keeps no clock of its own.
    */
   pollIntervalMs?: number | undefined;
   /** Stops waiting: the promise rejects with `signal.reason`; the thread stays paused and can be resumed later. */
@@ -84,8 +84,9 @@ function approvalInterruptsOf(snapshot: Awaited<ReturnType<InterruptibleGraph['g
 
 /**
  * Drives a thread paused on Countersign approvals to its next stop: it finds the thread's pending
- * approval interrupts, polls each approval through its guarded tool (one request per round at
- * most, never sooner than the server allows) until every one of them is decided or expired, then
+ * approval interrupts, waits for each decision the one way every adapter waits (core's
+ * `waitForDecision`: the guard polls at the server's interval, through failed polls, until the
+ * approval is decided or expires), then
  * resumes the graph once with `Command({ resume })`, one value per interrupt id. If the resumed run
  * pauses on new approvals (a later tool call, or a call whose interrupt LangGraph surfaced only
  * after the others), it goes on; it returns when the thread is no longer paused on an approval.
@@ -106,8 +107,6 @@ export async function resumeWhenDecided<State>(
   config: RunnableConfig,
   options: ResumeWhenDecidedOptions,
 ): Promise<ResumeWhenDecidedResult<State>> {
-  const pollIntervalMs = options.pollIntervalMs ?? 5_000;
-  if (!(pollIntervalMs > 0)) throw new ConfigurationError('pollIntervalMs must be a positive number of milliseconds');
   const tools = toolsByName(options.tools);
   const threadId = threadIdOf(config);
   const seen = new Set<string>();
@@ -134,26 +133,16 @@ export async function resumeWhenDecided<State>(
     });
 
     const decided = new Map<string, ApprovalDecisionStatus>();
-    for (;;) {
-      const undecided = waits.filter((wait) => !decided.has(wait.entry.value.approvalId));
-      const outcomes = await Promise.all(
-        undecided.map((wait) => wait.guarded.resume(wait.entry.value.approvalId, wait.args, { callId: wait.callId, signal: options.signal })),
-      );
-      for (const [index, outcome] of outcomes.entries()) {
-        const { entry } = undecided[index]!;
-        if (outcome.status === 'approval_pending' || isTransientFailure(outcome)) {
-          if (Date.now() > Date.parse(entry.value.expiresAt) + pollIntervalMs) throw new ApprovalExpiredError(entry.value.approvalId);
-          continue;
-        }
+    await Promise.all(
+      waits.map(async ({ entry, guarded, args, callId }) => {
+        const outcome = await waitForDecision(guarded, { approvalId: entry.value.approvalId, callId }, args, { signal: options.signal });
         const status = settledStatus(outcome);
         decided.set(entry.value.approvalId, status);
         const settlement = { approvalId: entry.value.approvalId, toolCallId: entry.value.toolCallId, tool: entry.value.tool, status };
         settlements.push(settlement);
         await options.onSettled?.(settlement);
-      }
-      if (decided.size === waits.length) break;
-      await sleep(pollIntervalMs, options.signal);
-    }
+      }),
+    );
 
     state = await graph.invoke(new Command({ resume: resumeValue(pending, decided) }), config);
     resumes += 1;
@@ -173,15 +162,6 @@ function toolsByName(tools: readonly object[]): Map<string, GuardedTool> {
 function isGuardedTool(value: object): value is GuardedTool {
   const candidate = value as Partial<GuardedTool>;
   return typeof candidate.name === 'string' && typeof candidate.invoke === 'function' && typeof candidate.resume === 'function' && typeof candidate.authorizationDetails === 'function';
-}
-
-/**
- * A poll that failed for a reason that passes (network, timeout, the call executing in another
- * process): the guard keeps the call pending, so the resumer keeps waiting instead of resuming the
- * graph with a failure the model would report as final.
- */
-function isTransientFailure(outcome: ToolOutcome<unknown>): boolean {
-  return outcome.status === 'failed' && outcome.retryable === true;
 }
 
 function settledStatus(outcome: ToolOutcome<unknown>): ApprovalDecisionStatus {

@@ -26,9 +26,9 @@ afterAll(async () => {
   await bench?.close();
   await stack?.close();
 });
-beforeEach(() => {
+beforeEach(async () => {
   model = scriptedAgentsModel();
-  guarded = bench.tools();
+  guarded = await bench.tools();
   ({ listAccounts, createPayout, executions } = guarded);
 });
 
@@ -186,7 +186,7 @@ describe('createAgentsTools with @openai/agents', () => {
   });
 
   it('follows the SDK renaming a tool name it does not accept', async () => {
-    const renamed = bench.tools({ payoutName: 'create-payout' });
+    const renamed = await bench.tools({ payoutName: 'create-payout' });
     const countersign = await createAgentsTools([renamed.createPayout]);
     expect(countersign.tools[0]!.name).toBe('create_payout');
     const agent = new Agent({ name: 'admin', model, tools: countersign.tools });

@@ -33,9 +33,9 @@ afterAll(async () => {
   await bench?.close();
   await stack?.close();
 });
-beforeEach(() => {
+beforeEach(async () => {
   server.requests.length = 0;
-  guarded = bench.tools();
+  guarded = await bench.tools();
   ({ listAccounts, createPayout, executions } = guarded);
 });
 
@@ -145,7 +145,7 @@ describe('createChatCompletionsTools with the openai client', () => {
   });
 
   it('reports expiry as final', async () => {
-    ({ createPayout, executions } = bench.tools({ requestedExpiry: 2 }));
+    ({ createPayout, executions } = await bench.tools({ requestedExpiry: 2 }));
     const tools = createChatCompletionsTools([createPayout]);
     await tools.handle([{ id: 'call_x', type: 'function', function: { name: 'create_payout', arguments: JSON.stringify(payoutArgs) } }]);
     const [final] = await tools.resume({ wait: true }); // nobody decides
@@ -240,7 +240,7 @@ describe('createChatCompletionsTools with the openai client', () => {
   });
 
   it('reports a tool that failed after approval as final, and does not run it again', async () => {
-    const failing = bench.tools({ payoutFailure: new Error('insufficient funds') });
+    const failing = await bench.tools({ payoutFailure: new Error('insufficient funds') });
     const tools = createChatCompletionsTools([failing.createPayout]);
     await tools.handle([{ id: 'call_f', type: 'function', function: { name: 'create_payout', arguments: JSON.stringify(payoutArgs) } }]);
     await bench.approve(pendingOf(tools, 'call_f'));

@@ -31,9 +31,9 @@ afterAll(async () => {
   await bench?.close();
   await stack?.close();
 });
-beforeEach(() => {
+beforeEach(async () => {
   server.requests.length = 0;
-  guarded = bench.tools({ approver: 'bob' });
+  guarded = await bench.tools({ approver: 'bob' });
   ({ listAccounts, createPayout, executions } = guarded);
 });
 

@@ -31,3 +31,4 @@ export type { ModelOutcomeKind } from './model-instructions.js';
 export { pendingCallOf, pendingOutcomeOf, argumentsHashOf, findWaitingCall } from './pending-call.js';
 export type { PendingCall } from './pending-call.js';
 export { waitForDecision } from './wait-for-decision.js';
+export type { WaitForDecisionOptions } from './wait-for-decision.js';

@@ -6,6 +6,8 @@ export interface ApprovalDeskRequest {
   status: string;
   /** The agent that asked. */
   clientId?: string | undefined;
+  /** Who it is addressed to (CIBA `login_hint`). */
+  loginHint?: string | undefined;
   bindingMessage: string;
   argsSha256?: string | undefined;
 }

@@ -3,9 +3,11 @@ import type { ApprovalStore } from '../tools/tool-call-ledger.js';
 import type { Agent } from '../types.js';
 import { agentWithLedger } from './agent-with-ledger.js';
 import { approveAtDesk, denyAtDesk, type ApprovalDesk, type PendingCallRef } from './approval-desk.js';
-import { createFaultInjector, type Fault } from './fault-injector.js';
+import { createFaultInjector, type Fault, type SeenRequest } from './fault-injector.js';
 import { createRegisteredAgent, type AgentRegistry, type RegisteredAgentOptions } from './registered-agent.js';
 import { sampleTools, type SampleTools, type SampleToolsOptions } from './sample-tools.js';
+
+const CIBA_GRANT_TYPE = 'urn:openid:params:grant-type:ciba';
 
 /** What {@link createGuardTestBench} needs of the stack: an in-process AS and the API the tools act on (the devkit's stack fits). */
 export interface GuardTestStack extends AgentRegistry {
@@ -21,20 +23,37 @@ export interface BenchTools extends SampleTools {
   readonly ledger: ApprovalStore;
   /** CIBA requests the agent sent since these tools were made. */
   approvalRequests(): number;
+  /** Ids of the approvals these tools asked for, oldest first (from the ledger). */
+  requested(): Promise<string[]>;
+  /**
+   * Approves approval `approvalId` at the authorization server (as its addressee by default), then
+   * waits until the guard's next poll of it is due: the next `resume` (with or without `wait`)
+   * learns the decision.
+   */
+  approve(approvalId: string, approver?: string): Promise<void>;
+  /** Denies approval `approvalId` at the authorization server, then waits until its next poll is due. */
+  deny(approvalId: string, reason?: string): Promise<void>;
 }
 
 /** One registered agent for a whole test file, and a fresh set of sample tools per test. */
 export interface GuardTestBench {
   /** The real agent (retries off, so one injected fault is one failed request). */
   readonly agent: Agent;
-  /** Sample tools on the agent with an empty tool-call ledger of their own. */
-  tools(options?: Omit<SampleToolsOptions, 'resource'>): BenchTools;
+  /**
+   * Sample tools on the agent with an empty tool-call ledger of their own. First denies the agent's
+   * requests still open from earlier tests (the devkit limits open requests per agent).
+   */
+  tools(options?: Omit<SampleToolsOptions, 'resource'>): Promise<BenchTools>;
   /** Approves, at the authorization server, the request `pending` waits for (as its addressee by default). */
   approve(pending: PendingCallRef, approver?: string): Promise<void>;
   /** Denies, at the authorization server, the request `pending` waits for. */
   deny(pending: PendingCallRef, reason?: string): Promise<void>;
   /** The next request to the token endpoint (a CIBA poll, RFC 6749 §5.2) fails with `fault`. */
   failNextTokenRequest(fault: Fault): void;
+  /** Every request the agent sent, in order. */
+  readonly seen: readonly SeenRequest[];
+  /** Times (ms) of the CIBA polls the agent sent (token requests with the CIBA grant, CIBA §10.1). */
+  cibaPolls(): number[];
   close(): Promise<void>;
 }
 
@@ -60,18 +79,46 @@ export async function createGuardTestBench(
   const tokenPath = issuer.pathname.replace(/\/$/, '') + '/token';
   return {
     agent,
-    tools(toolOptions = {}) {
+    async tools(toolOptions = {}) {
+      // Each test starts with no open request: the authorization server limits how many one agent may have.
+      for (const request of stack.approvals.list()) {
+        if (request.clientId === agent.clientId && request.status === 'pending' && request.loginHint !== undefined) {
+          await stack.approvals.deny(request.id, request.loginHint, 'closed between tests');
+        }
+      }
       const ledger = memoryApprovalStore();
       const asked = () => stack.approvals.list().filter((request) => request.clientId === agent.clientId).length;
       const before = asked();
-      return { ...sampleTools(agentWithLedger(agent, ledger), { ...toolOptions, resource: stack.toolApiUrl }), ledger, approvalRequests: () => asked() - before };
+      const decide = async (approvalId: string, decision: (pending: PendingCallRef) => Promise<void>) => {
+        const record = await ledger.get(approvalId);
+        if (record === undefined) throw new Error(`these tools never asked for approval ${approvalId}`);
+        await decision({ argsSha256: record.argsSha256, bindingMessage: record.approval.bindingMessage, approver: record.approval.loginHint });
+        await untilPollDue(ledger, approvalId);
+      };
+      return {
+        ...sampleTools(agentWithLedger(agent, ledger), { ...toolOptions, resource: stack.toolApiUrl }),
+        ledger,
+        approvalRequests: () => asked() - before,
+        requested: async () => (await ledger.list()).map((record) => record.id),
+        approve: (approvalId, approver) => decide(approvalId, (pending) => approveAtDesk(stack.approvals, pending, approver)),
+        deny: (approvalId, reason) => decide(approvalId, (pending) => denyAtDesk(stack.approvals, pending, reason)),
+      };
     },
     approve: (pending, approver) => approveAtDesk(stack.approvals, pending, approver),
     deny: (pending, reason) => denyAtDesk(stack.approvals, pending, reason),
+    seen: faults.seen,
+    cibaPolls: () => faults.seen.filter((request) => request.grantType === CIBA_GRANT_TYPE).map((request) => request.at),
     failNextTokenRequest: (fault) => faults.failNext({ origin: issuer.origin, path: tokenPath }, fault),
     async close() {
       await agent.close().catch(() => undefined);
       await faults.close();
     },
   };
+}
+
+/** Resolves once the guard's next poll of `approvalId` is due (CIBA §7.3 `interval`), as the ledger records it. */
+async function untilPollDue(ledger: ApprovalStore, approvalId: string): Promise<void> {
+  const nextPollAt = (await ledger.get(approvalId))?.approval.nextPollAt ?? 0;
+  const wait = nextPollAt - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 5));
 }

@@ -24,7 +24,7 @@ export type { AgentRegistry, RegisteredAgentOptions } from './registered-agent.j
 export { approveAtDesk, denyAtDesk, deskRequestFor } from './approval-desk.js';
 export type { ApprovalDesk, ApprovalDeskRequest, PendingCallRef } from './approval-desk.js';
 export { createFaultInjector } from './fault-injector.js';
-export type { Fault, FaultInjector, FaultTarget } from './fault-injector.js';
+export type { Fault, FaultInjector, FaultTarget, SeenRequest } from './fault-injector.js';
 export { approvalStoreContract, sampleToolCall } from './approval-store-contract.js';
 export type { ApprovalStoreContractOptions, ContractTestRunner } from './approval-store-contract.js';
 export { agentWithLedger } from './agent-with-ledger.js';

@@ -1,45 +1,27 @@
-// Test-only fixtures shared by this package's unit tests.
-import { z } from 'zod';
-import { fakeGuardedTool, type FakeGuardedToolDefinition } from './fake-guarded-tool.js';
+// Test-only fixtures shared by this package's unit tests: the real guard on the devkit's stack.
+import { afterAll, beforeAll } from 'vitest';
+import { createGuardTestBench, type BenchTools, type GuardTestBench, type SampleToolsOptions } from '@countersign/core/testing';
+import { startDevStack, type DevStack } from '@countersign/devkit';
 
-export const payoutSchema = z.object({
-  accountId: z.string(),
-  recipient: z.string(),
-  amount: z.number().positive(),
-  currency: z.string().length(3),
-  memo: z.string().optional(),
-});
+export const payoutArgs = { accountId: 'acc-1', recipient: 'ACME Supplies Ltd', amount: 250, currency: 'EUR' };
 
-export type PayoutArgs = z.infer<typeof payoutSchema>;
-
-/** A fake irreversible payout tool; `paid` lists every payout the function made. */
-export function fakePayoutTool(overrides: Partial<FakeGuardedToolDefinition<typeof payoutSchema, { payoutId: string }>> = {}) {
-  const paid: PayoutArgs[] = [];
-  const tool = fakeGuardedTool({
-    name: 'create_payout',
-    description: 'Send money from a treasury account to a recipient.',
-    schema: payoutSchema,
-    risk: 'irreversible',
-    approver: 'alice',
-    describe: (args) => `Pay ${args.amount} ${args.currency} to ${args.recipient}`,
-    execute: (args) => {
-      paid.push(args);
-      return { payoutId: `payout-${paid.length}` };
-    },
-    ...overrides,
+/** One devkit stack and one registered agent for the calling test file; the bench, once started. */
+export function useGuardBench(): () => GuardTestBench {
+  let stack: DevStack | undefined;
+  let bench: GuardTestBench | undefined;
+  beforeAll(async () => {
+    stack = await startDevStack({ port: 0, toolApiPort: 0 });
+    bench = await createGuardTestBench(stack);
   });
-  return { tool, paid };
+  afterAll(async () => {
+    await bench?.close();
+    await stack?.close();
+  });
+  return () => bench!;
 }
 
-/** A fake read tool listing accounts. */
-export function fakeAccountsTool() {
-  return fakeGuardedTool({
-    name: 'list_accounts',
-    description: 'List treasury accounts and balances.',
-    schema: z.object({}),
-    risk: 'read',
-    execute: () => ({ accounts: [{ id: 'acc-1', balance: 5000, currency: 'EUR' }] }),
-  });
+/** The real guarded payout with a ledger of its own; `paid()` lists the arguments of every payout made. */
+export async function payoutTool(bench: GuardTestBench, options: Omit<SampleToolsOptions, 'resource'> = {}) {
+  const tools: BenchTools = await bench.tools(options);
+  return { tool: tools.createPayout, paid: () => tools.executions.createPayout.map((execution) => execution.args), tools };
 }
-
-export const payoutArgs: PayoutArgs = { accountId: 'acc-1', recipient: 'ACME Supplies Ltd', amount: 250, currency: 'EUR' };
