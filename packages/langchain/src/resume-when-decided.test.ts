@@ -70,7 +70,10 @@ describe('resumeWhenDecided', () => {
     await guarded.approve(first!); // the other one nobody decides: it expires after 2 s
     const { settlements, resumes, state } = await resumeWhenDecided(agent, config, { tools });
     expect(resumes).toBe(1);
-    expect(settlements.map((settlement) => settlement.status)).toEqual(['done', 'expired']);
+    expect(settlements.map((settlement) => [settlement.toolCallId, settlement.status]).sort()).toEqual([
+      ['p-a', 'done'],
+      ['p-b', 'expired'],
+    ]);
     expect(paid()).toEqual([payoutArgs]);
     const byCall = Object.fromEntries(toolMessages(state!.messages).map((message) => [message.tool_call_id, message]));
     expect(byCall['p-read']?.artifact).toMatchObject({ kind: 'countersign.done' });
