@@ -26,6 +26,8 @@ import { createResourceServer, memoryReplayStore, sendRefusal, verifyNodeRequest
 export interface ValidatingApi {
   /** `http://127.0.0.1:<port>`: issuer, token endpoint origin and resource at once. */
   origin: string;
+  /** Requests to the API so far (token and metadata requests not counted), by verdict and reason. */
+  readonly verdicts: Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function startValidatingApi(): Promise<ValidatingApi> {
   const issuerKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwks = { keys: [{ ...issuerKey.publicKey.export({ format: 'jwk' }), kid: 'bench-issuer', alg: 'ES256', use: 'sig' }] };
   const server = createServer();
+  const verdicts: Record<string, number> = {};
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   server.keepAliveTimeout = 600_000;
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -94,6 +97,8 @@ export async function startValidatingApi(): Promise<ValidatingApi> {
     }
     if (request.url === '/token') return issueToken(request, response);
     const verdict = await verifyNodeRequest(rs, request, { scope: apiScope });
+    const outcome = verdict.ok ? 'accepted' : `refused: ${verdict.reason}`;
+    verdicts[outcome] = (verdicts[outcome] ?? 0) + 1;
     if (!verdict.ok) return sendRefusal(response, verdict);
     response.writeHead(200, { ...verdict.headers, 'content-type': 'application/json' });
     response.end(accountsBody);
@@ -112,6 +117,7 @@ export async function startValidatingApi(): Promise<ValidatingApi> {
 
   return {
     origin,
+    verdicts,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -2,10 +2,11 @@ import { ConfigurationError, NetworkError, ResponseError } from '../errors.js';
 import { pipeline, type Readable } from 'node:stream';
 import { canonicalMethod } from '../lib/http-method.js';
 import { constants as zlib, createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { Headers, request, Response, type Dispatcher } from 'undici';
+import { request, Response, type Dispatcher } from 'undici';
 
 type BodyReadable = Dispatcher.ResponseData['body'];
 import type { ReplayableBody } from '../lib/replayable-body.js';
+import { takeBufferedBody } from '../lib/buffered-body.js';
 
 /** What {@link sendRequest} sends: a request `agentFetch` has already normalized. */
 export interface SendRequestInit {
@@ -67,7 +68,7 @@ export async function sendRequest(url: URL, init: SendRequestInit): Promise<Resp
     throw new NetworkError(`fetch failed: ${url.origin}`, { cause: error });
   }
   const { statusCode: status, statusText, headers: received, body: stream } = sent;
-  const responseHeaders = toHeaders(received);
+  const responseHeaders = toHeaderInit(received);
   if (init.redirect === 'error' && redirectStatuses.has(status)) {
     discard(stream);
     throw new ResponseError(`unexpected redirect (HTTP ${status}) from ${url.origin} with redirect: 'error'`, status);
@@ -76,19 +77,33 @@ export async function sendRequest(url: URL, init: SendRequestInit): Promise<Resp
     discard(stream);
     return withUrl(new Response(null, { status, statusText, headers: responseHeaders }), url);
   }
-  const contentEncoding = responseHeaders.get('content-encoding');
-  const codings = contentEncoding ? contentEncoding.toLowerCase().split(',') : [];
+  const contentEncoding = received['content-encoding'];
+  const codings = contentEncoding ? String(contentEncoding).toLowerCase().split(',') : [];
   if (codings.length > maxContentCodings) {
     discard(stream);
     throw new ResponseError(`too many content-encodings in the response from ${url.origin}: ${codings.length}`, status);
   }
-  return withUrl(new Response(decode(stream, codings), { status, statusText, headers: responseHeaders }), url);
+  // A small answer has usually arrived whole with its headers: a stream that already holds its
+  // bytes is a much cheaper body than one that pulls them from the socket stream.
+  const buffered = codings.length === 0 ? takeBufferedBody(stream) : undefined;
+  const responseBody = buffered === undefined ? decode(stream, codings) : filledStream(buffered);
+  return withUrl(new Response(responseBody as ConstructorParameters<typeof Response>[0], { status, statusText, headers: responseHeaders }), url);
 }
 
 /** A constructed Response has an empty `url`; fetch reports the URL it fetched, and callers read it. */
 function withUrl(response: Response, url: URL): Response {
   Object.defineProperty(response, 'url', { value: url.href, enumerable: true });
   return response;
+}
+
+/** A closed stream holding a copy of `bytes` (which may view a larger buffer), none when empty. */
+function filledStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (bytes.byteLength > 0) controller.enqueue(new Uint8Array(bytes));
+      controller.close();
+    },
+  });
 }
 
 /** Reads what is left of a body that is not wanted, so its connection can serve another request. */
@@ -127,16 +142,21 @@ function withType<T>(body: T, headers: Record<string, string>, type: string | nu
   return body;
 }
 
-/** Response headers as a `Headers`, each value of a repeated header appended on its own. */
-function toHeaders(received: Record<string, string | string[] | undefined>): Headers {
-  const headers = new Headers();
-  for (const name of Object.keys(received)) {
+/**
+ * Response headers as a `Response` takes them: the record itself when every value is one string
+ * (the usual case), otherwise name-value pairs with each value of a repeated header on its own.
+ */
+function toHeaderInit(received: Record<string, string | string[] | undefined>): Record<string, string> | [string, string][] {
+  const names = Object.keys(received);
+  if (names.every((name) => typeof received[name] === 'string')) return received as Record<string, string>;
+  const pairs: [string, string][] = [];
+  for (const name of names) {
     const value = received[name];
     if (value === undefined) continue;
-    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
-    else headers.append(name, value);
+    if (Array.isArray(value)) for (const item of value) pairs.push([name, item]);
+    else pairs.push([name, value]);
   }
-  return headers;
+  return pairs;
 }
 
 /**

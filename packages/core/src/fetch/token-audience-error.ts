@@ -1,3 +1,4 @@
+import { boundedMemo } from '../lib/bounded-memo.js';
 import { CountersignError } from '../errors.js';
 
 /**
@@ -24,10 +25,15 @@ export class TokenAudienceError extends CountersignError {
 
 /** The origin of a resource indicator, or `undefined` when it has none (not an http(s) URL). */
 export function resourceOrigin(resource: string): string | undefined {
+  return knownOrigin(resource);
+}
+
+// Parsed once per resource string: every request checks its token's resource.
+const knownOrigin = boundedMemo((resource: string): string | undefined => {
   if (!URL.canParse(resource)) return undefined;
   const { protocol, origin } = new URL(resource);
   return protocol === 'https:' || protocol === 'http:' ? origin : undefined;
-}
+});
 
 /**
  * Throws {@link TokenAudienceError} unless `origin` is the origin of `resource` (when a resource is
