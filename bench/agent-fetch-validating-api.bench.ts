@@ -10,6 +10,9 @@
  *   signed with `crypto.sign` on a `KeyObject` (new `jti`, `iat`, `ath`), sent with undici
  *   `request`: the least any client that signs every request on demand can cost.
  *
+ * A third baseline is the minimal client with a non-extractable WebCrypto `CryptoKey` (signing with
+ * `crypto.subtle.sign`), to show what keeping the key in WebCrypto would cost per request.
+ *
  * The API runs in this process (its CPU time is shared with the client, as in an application that
  * calls itself or a test) and then in a child process. Both baselines also run on undici 7
  * (`undici-7`, an npm alias), to compare the majors in the same run (issue 18); the agent itself
@@ -53,6 +56,7 @@ const names = {
   static7: 'undici 7 request, static headers',
   minimal: 'minimal client (crypto.sign + undici request)',
   minimal7: 'minimal client on undici 7',
+  minimalWebCrypto: 'minimal client, WebCrypto non-extractable CryptoKey',
   agentFetch: 'agent.fetch (presign on, the default)',
   agentFetchOnDemand: 'agent.fetch, presign off',
   dispatcher: 'undici request through agent.dispatcher()',
@@ -63,6 +67,7 @@ const ratios: RatioSpec[] = [
   { label: 'agent.fetch (presign off) rate / minimal client rate', numerator: names.minimal, denominator: names.agentFetchOnDemand },
   { label: 'agent.dispatcher() rate / minimal client rate', numerator: names.minimal, denominator: names.dispatcher },
   { label: 'minimal client rate / static headers rate', numerator: names.static, denominator: names.minimal },
+  { label: 'minimal client: WebCrypto CryptoKey rate / node:crypto KeyObject rate', numerator: names.minimal, denominator: names.minimalWebCrypto },
   { label: 'agent.fetch rate / static headers rate', numerator: names.static, denominator: names.agentFetch },
   { label: 'agent.dispatcher() rate / static headers rate', numerator: names.static, denominator: names.dispatcher },
   { label: 'undici 7: minimal client rate / static headers rate', numerator: names.static7, denominator: names.minimal7 },
@@ -89,9 +94,10 @@ async function measure(placement: string, origin: string): Promise<void> {
   const routed = agent.dispatcher({ resource: origin, scope: apiScope });
   const minimal = await createMinimalDpopClient(request as unknown as RequestFunction, dispatcher, `${origin}/token`);
   const minimal7 = await createMinimalDpopClient(request7 as unknown as RequestFunction, dispatcher7, `${origin}/token`);
+  const minimalWebCrypto = await createMinimalDpopClient(request as unknown as RequestFunction, dispatcher, `${origin}/token`, { webCrypto: true });
   // Learn the nonce, then freeze one proof carrying it.
   await minimal.get(url);
-  const staticHeaders = { authorization: `DPoP ${minimal.accessToken}`, dpop: minimal.proof('GET', url) };
+  const staticHeaders = { authorization: `DPoP ${minimal.accessToken}`, dpop: await minimal.proof('GET', url) };
 
   const accepted = (status: number) => {
     if (status !== 200) throw new Error(`the API refused a request: ${status}`);
@@ -111,6 +117,7 @@ async function measure(placement: string, origin: string): Promise<void> {
       },
       [names.minimal]: () => minimal.get(url),
       [names.minimal7]: () => minimal7.get(url),
+      [names.minimalWebCrypto]: () => minimalWebCrypto.get(url),
       [names.agentFetch]: async () => {
         const response = await agent.fetch(url, { scope: apiScope });
         accepted(response.status);

@@ -46,7 +46,7 @@ const onDemand = await newAgent(false);
 const routed = agent.dispatcher({ resource: api.origin, scope: apiScope });
 const minimal = await createMinimalDpopClient(request as unknown as RequestFunction, dispatcher, `${api.origin}/token`);
 await minimal.get(url);
-const staticHeaders = { authorization: `DPoP ${minimal.accessToken}`, dpop: minimal.proof('GET', url) };
+const staticHeaders = { authorization: `DPoP ${minimal.accessToken}`, dpop: await minimal.proof('GET', url) };
 
 const clients: Record<string, () => Promise<unknown>> = {
   'static headers': async () => (await request(url, { headers: staticHeaders, dispatcher })).body.arrayBuffer(),
