@@ -60,6 +60,8 @@ const names = {
   agentFetch: 'agent.fetch (presign on, the default)',
   agentFetchOnDemand: 'agent.fetch, presign off',
   dispatcher: 'undici request through agent.dispatcher()',
+  agentFetch7: 'agent.fetch over an undici 7 dispatcher',
+  dispatcher7: 'undici 7 request through agent.dispatcher()',
 } as const;
 
 const ratios: RatioSpec[] = [
@@ -72,8 +74,13 @@ const ratios: RatioSpec[] = [
   { label: 'agent.dispatcher() rate / static headers rate', numerator: names.static, denominator: names.dispatcher },
   { label: 'undici 7: minimal client rate / static headers rate', numerator: names.static7, denominator: names.minimal7 },
   { label: 'agent.fetch rate / undici 7 minimal client rate', numerator: names.minimal7, denominator: names.agentFetch },
+  { label: 'undici 7: agent.fetch rate / minimal client rate', numerator: names.minimal7, denominator: names.agentFetch7 },
+  { label: 'undici 7: agent.fetch rate / static headers rate', numerator: names.static7, denominator: names.agentFetch7 },
+  { label: 'undici 7: agent.dispatcher() rate / minimal client rate', numerator: names.minimal7, denominator: names.dispatcher7 },
   { label: 'undici 8 / undici 7, static headers rate', numerator: names.static7, denominator: names.static },
   { label: 'undici 8 / undici 7, minimal client rate', numerator: names.minimal7, denominator: names.minimal },
+  { label: 'undici 8 / undici 7, agent.fetch rate', numerator: names.agentFetch7, denominator: names.agentFetch },
+  { label: 'undici 8 / undici 7, agent.dispatcher() rate', numerator: names.dispatcher7, denominator: names.dispatcher },
 ];
 
 async function measure(placement: string, origin: string): Promise<void> {
@@ -81,17 +88,21 @@ async function measure(placement: string, origin: string): Promise<void> {
   // One connection pool per undici major, shared by every contender on it.
   const dispatcher = new Agent({ keepAliveTimeout: 600_000 });
   const dispatcher7 = new Agent7({ keepAliveTimeout: 600_000 });
-  const newAgent = (clientId: string, presign: boolean) =>
+  const newAgent = (clientId: string, presign: boolean, over: Agent | Agent7 = dispatcher) =>
     createAgent({
       issuer: origin,
       clientId,
       key: createNodeSigner(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey),
-      dispatcher,
+      dispatcher: over as Agent,
       dpop: { presign },
     });
   const agent = await newAgent('bench-agent', true);
   const onDemand = await newAgent('bench-agent-on-demand', false);
   const routed = agent.dispatcher({ resource: origin, scope: apiScope });
+  // The same agent code over undici 7's connection pool: core's undici `request` drives an undici 7
+  // Agent for agent.fetch, and agent.dispatcher() composes onto it (all undici 7 but the interceptor).
+  const agent7 = await newAgent('bench-agent-undici-7', true, dispatcher7);
+  const routed7 = agent7.dispatcher({ resource: origin, scope: apiScope });
   const minimal = await createMinimalDpopClient(request as unknown as RequestFunction, dispatcher, `${origin}/token`);
   const minimal7 = await createMinimalDpopClient(request7 as unknown as RequestFunction, dispatcher7, `${origin}/token`);
   const minimalWebCrypto = await createMinimalDpopClient(request as unknown as RequestFunction, dispatcher, `${origin}/token`, { webCrypto: true });
@@ -133,9 +144,20 @@ async function measure(placement: string, origin: string): Promise<void> {
         accepted(response.statusCode);
         return response.body.arrayBuffer();
       },
+      [names.agentFetch7]: async () => {
+        const response = await agent7.fetch(url, { scope: apiScope });
+        accepted(response.status);
+        return response.arrayBuffer();
+      },
+      [names.dispatcher7]: async () => {
+        const response = await request7(url, { dispatcher: routed7 as unknown as Agent7 });
+        accepted(response.statusCode);
+        return response.body.arrayBuffer();
+      },
     },
     ratios,
   });
+  await agent7.close();
   await agent.close();
   await onDemand.close();
   await dispatcher.close();
@@ -146,6 +168,7 @@ if (onlyPlacement === undefined || onlyPlacement === 'same-process') {
   const api = await startValidatingApi();
   try {
     await measure('API in the same process', api.origin);
+    console.log(`The API's verdicts in this placement: ${JSON.stringify(api.verdicts)}\n`);
   } finally {
     await api.close();
   }
