@@ -4,6 +4,7 @@ import { targetUri } from '../dpop/proof.js';
 import { DpopExchange, type DpopExchangeContext } from '../dpop-exchange/dpop-exchange.js';
 import type { OriginClocks } from '../lib/clock-skew.js';
 import { isReplayable, toReplayableBody, type ReplayableBody } from '../lib/replayable-body.js';
+import { boundedMemo } from '../lib/bounded-memo.js';
 import { toHeaderRecord } from '../lib/request-headers.js';
 import type { TokenCache } from '../tokens/token-cache.js';
 import type { AgentFetchInit } from '../types.js';
@@ -70,11 +71,10 @@ export interface AgentFetchContext extends DpopExchangeContext {
 export function createAgentFetch(context: AgentFetchContext): (input: string | URL, init?: AgentFetchInit) => Promise<Response> {
   const { tokens, clocks } = context;
 
-  async function send(url: URL, init: AgentFetchInit): Promise<Response> {
+  async function send({ url, origin, htu }: RequestTarget, init: AgentFetchInit): Promise<Response> {
     const { resource, scope, token: explicitToken, body, headers: rawHeaders } = init;
     // The standard methods upper-cased (`patch` too), for the request and the proof's htm alike.
     const method = canonicalMethod(init.method ?? 'GET');
-    const origin = url.origin;
     const target = { resource: resource ?? origin, scope, signal: init.signal ?? undefined };
     // Checked before a token is asked for or a body read: a token goes only to its resource's origin.
     assertTokenAudience(explicitToken ? explicitToken.resource : target.resource, origin);
@@ -93,7 +93,7 @@ export function createAgentFetch(context: AgentFetchContext): (input: string | U
     };
     const exchange = new DpopExchange(context, {
       method,
-      htu: targetUri(url),
+      htu,
       origin,
       clock: clocks.forOrigin(origin),
       tokenRetryAllowed: !explicitToken,
@@ -119,13 +119,14 @@ export function createAgentFetch(context: AgentFetchContext): (input: string | U
 
   return async function agentFetch(input, init = {}) {
     context.assertUsable();
-    let url = secureRequestUrl(input);
+    let target = typeof input === 'string' ? targetOfString(input) : targetOf(secureRequestUrl(input));
     // Buffered once: the body may be sent again after a challenge or a 307/308 redirect.
     const body = isReplayable(init.body) ? init.body : await toReplayableBody(init.body);
-    let current: AgentFetchInit = { ...init, body: body as AgentFetchInit['body'] };
-    if (init.redirect !== 'follow') return send(url, current);
+    let current: AgentFetchInit = body === init.body ? init : { ...init, body: body as AgentFetchInit['body'] };
+    if (init.redirect !== 'follow') return send(target, current);
     for (let hop = 0; ; hop++) {
-      const response = await send(url, current);
+      const { url } = target;
+      const response = await send(target, current);
       const location = redirectStatuses.has(response.status) ? response.headers.get('location') : null;
       if (location === null || !URL.canParse(location, url)) return response;
       const next = new URL(location, url);
@@ -133,11 +134,24 @@ export function createAgentFetch(context: AgentFetchContext): (input: string | U
       if (next.origin !== url.origin || hop >= maxRedirects) return response;
       await response.body?.cancel().catch(() => undefined);
       context.assertUsable();
-      url = secureRequestUrl(next);
+      target = targetOf(secureRequestUrl(next));
       current = redirectedInit(current, response.status);
     }
   };
 }
+
+/** A request URL, checked, with the parts every request reads. */
+interface RequestTarget {
+  readonly url: URL;
+  readonly origin: string;
+  /** The proofs' `htu`. */
+  readonly htu: string;
+}
+
+const targetOf = (url: URL): RequestTarget => ({ url, origin: url.origin, htu: targetUri(url) });
+// Request URLs given as strings repeat: each is parsed and checked once (a refused one is not
+// remembered). The URL objects kept here are only read, and never handed to a caller.
+const targetOfString = boundedMemo((input: string) => targetOf(secureRequestUrl(input)));
 
 /** As fetch: at most 20 redirects. */
 const maxRedirects = 20;
