@@ -4,6 +4,7 @@
  * is true for that class and its subclasses only: checked across packages, so two packages cannot
  * share a code and a class cannot inherit its parent's marker.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CountersignError, OAuthError } from '@countersign/core';
 import * as coreErrors from '@countersign/core/errors';
@@ -81,5 +82,31 @@ describe('error classes of the packages built on core', () => {
       expect(CountersignError.isInstance(instance)).toBe(true);
       expect(coreClassNames).not.toContain(name);
     });
+  });
+});
+
+/**
+ * Files that throw a plain Error inside the package and catch it there: each one's caller turns
+ * it into a typed refusal or error, so it never reaches a user.
+ */
+const caughtInside: Record<string, string> = {
+  'packages/server/src/lib/fetch-json.ts': 'discovery collects it into ResourceServerConfigurationError; keys and introspection refuse (keys_unavailable, introspection_unavailable)',
+  'packages/server/src/lib/jws-signature.ts': 'importPublicJwk: its caller (tokens/jwks.ts importFor) treats the key as unusable',
+  'packages/server/src/tokens/jwks.ts': 'load: every refresh() runs in a try that refuses with keys_unavailable',
+};
+
+describe('no plain TypeError, RangeError, SyntaxError or Error from a public function', () => {
+  it('finds none thrown in the sources of core and the packages built on it, but where caught inside', () => {
+    const throwing: string[] = [];
+    for (const name of ['core', 'ai-sdk', 'langchain', 'mcp', 'openai', 'redis', 'server']) {
+      const root = new URL(`../packages/${name}/src/`, import.meta.url);
+      for (const file of readdirSync(root, { recursive: true }) as string[]) {
+        if (!file.endsWith('.ts') || /\.(test|fixture)\.ts$/.test(file) || file.split('/').some((part) => part === 'testing' || part === 'test-support')) continue;
+        const path = `packages/${name}/src/${file}`;
+        const text = readFileSync(new URL(file, root), 'utf8');
+        if (/throw new (TypeError|RangeError|SyntaxError|Error)\(/.test(text) && caughtInside[path] === undefined) throwing.push(path);
+      }
+    }
+    expect(throwing).toEqual([]);
   });
 });
