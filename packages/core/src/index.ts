@@ -15,6 +15,7 @@
  * - `@countersign/core/audit`: the auditor, trail records, checkpoints, scrubbing
  * - `@countersign/core/errors`: every error class, including those of the building blocks
  * - `@countersign/core/adapters`: the kit framework adapters are built on
+ * - `@countersign/core/testing`: adapter and approval store tests against a real authorization server
  *
  * @packageDocumentation
  */
