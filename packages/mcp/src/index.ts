@@ -18,7 +18,7 @@ export { requestAgentToken, processHeldToken } from './client/token-endpoint.js'
 export type { AgentGrant, AgentTokenRequest, HeldToken } from './client/token-endpoint.js';
 export { McpAuthorizationError, UntrustedAuthorizationServerError } from './client/errors.js';
 export type { TrustedIssuers } from './client/trusted-authorization-server.js';
-export { mcpTools, mcpTool, McpApprovalRequiredError } from './client/mcp-tools.js';
+export { mcpTools, mcpTool, mcpArgumentsSchema, McpApprovalRequiredError } from './client/mcp-tools.js';
 export type { McpToolsOptions, McpGuardedTool, McpToolResult } from './client/mcp-tools.js';
 
 // Server

@@ -63,7 +63,9 @@ const strictFormats = new Set(['date-time', 'time', 'date', 'duration', 'email',
  * @see https://platform.openai.com/docs/guides/structured-outputs#supported-schemas
  */
 export function toolParameters(schema: ZodType, options: ToolParametersOptions = {}): ModelToolParameters {
-  const input = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  // A plain copy: zod's JSON Schema also carries a non-enumerable `~standard` member, which makes
+  // the Agents SDK take it for a Standard Schema and refuse it outside strict mode.
+  const input = structuredClone(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' })) as JsonSchema;
   delete input.$schema;
   if (options.strict === false) return { parameters: input, strict: false, toToolArguments: (value) => value };
   const candidate = structuredClone(input);

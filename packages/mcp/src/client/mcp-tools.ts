@@ -6,9 +6,26 @@ import { z } from 'zod';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { MCP_APPROVAL_REQUIRED_CODE, MCP_RISK_META_KEY } from '../server/protect-mcp.js';
 
-/** Arguments of an MCP tool, as the model gives them (the MCP server validates their shape). */
+/** Arguments of an MCP tool whose input schema cannot be read: any object (the MCP server validates it). */
 const argumentsSchema = z.record(z.string(), z.unknown());
 type McpArguments = z.infer<typeof argumentsSchema>;
+
+/**
+ * The tool's arguments schema from the JSON Schema its server declares in `tools/list`, so models
+ * are shown the real parameters and malformed arguments are refused before a human is asked;
+ * any object when the declared schema is missing or cannot be read.
+ *
+ * @see https://modelcontextprotocol.io/specification/2025-06-18/server/tools#tool (inputSchema)
+ */
+export function mcpArgumentsSchema(inputSchema: unknown): typeof argumentsSchema {
+  if (typeof inputSchema !== 'object' || inputSchema === null || (inputSchema as { type?: unknown }).type !== 'object') return argumentsSchema;
+  try {
+    const { $schema: _dialect, ...schema } = inputSchema as Record<string, unknown>;
+    return z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]) as unknown as typeof argumentsSchema;
+  } catch {
+    return argumentsSchema;
+  }
+}
 
 /** The result of an MCP `tools/call`. */
 export interface McpToolResult {
@@ -81,6 +98,7 @@ export async function mcpTools(agent: Agent, options: McpToolsOptions): Promise<
       description: tool.description ?? tool.name,
       irreversible: tool._meta?.[MCP_RISK_META_KEY] === 'irreversible',
       readOnly: tool.annotations?.readOnlyHint === true,
+      schema: mcpArgumentsSchema(tool.inputSchema),
     }),
   );
 }
@@ -89,14 +107,22 @@ export async function mcpTools(agent: Agent, options: McpToolsOptions): Promise<
 export function mcpTool(
   agent: Agent,
   options: McpToolsOptions,
-  tool: { name: string; description: string; irreversible?: boolean | undefined; readOnly?: boolean | undefined },
+  tool: {
+    name: string;
+    description: string;
+    irreversible?: boolean | undefined;
+    readOnly?: boolean | undefined;
+    /** Arguments schema (default: any object); see {@link mcpArgumentsSchema}. */
+    schema?: typeof argumentsSchema | undefined;
+  },
 ): McpGuardedTool {
+  const schema = tool.schema ?? argumentsSchema;
   const routineTier = tool.readOnly ? ('read' as const) : ('write' as const);
   const definition = (risk: 'read' | 'write' | 'irreversible') =>
     guardTool(agent, {
       name: tool.name,
       description: tool.description,
-      schema: argumentsSchema,
+      schema,
       risk,
       resource: options.resource,
       scope: options.scope,
@@ -121,7 +147,7 @@ export function mcpTool(
   return {
     name: tool.name,
     description: tool.description,
-    schema: argumentsSchema,
+    schema,
     get risk() {
       return irreversible ? ('irreversible' as const) : routineTier;
     },
