@@ -95,11 +95,6 @@ export class DpopExchange {
     return !used.nonce && !used.clock && !used.token;
   }
 
-  /** The proof of the attempt in progress, to scrub from whatever the server echoes. */
-  get lastProof(): string | undefined {
-    return this.#proof;
-  }
-
   /**
    * Starts an attempt without a proof (an authorization server request that carries only a client
    * assertion): records the clock offset it is signed with, and returns the server's time in

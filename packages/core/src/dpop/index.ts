@@ -24,3 +24,10 @@ export { DpopProofError } from './dpop-proof-error.js';
 export { jwkThumbprint } from '../keys/thumbprint.js';
 export { parseWwwAuthenticate } from '../lib/www-authenticate.js';
 export type { AuthenticationChallenge } from '../lib/www-authenticate.js';
+// The DPoP exchange engine: one request sent with a fresh proof, its refusal read, recovered from once.
+export { DpopExchange } from '../dpop-exchange/dpop-exchange.js';
+export type { DpopExchangeContext, DpopExchangeRequest, HeaderReader, ResourceRefusal } from '../dpop-exchange/dpop-exchange.js';
+export type { DpopRecovery, DpopRefusal } from '../dpop-exchange/recovery.js';
+export { classifyChallenge, errorChallenge, oauthErrorOf } from '../dpop-exchange/challenge.js';
+export { createOriginClocks } from '../lib/clock-skew.js';
+export type { OriginClocks, SkewClock, SkewClockOptions } from '../lib/clock-skew.js';

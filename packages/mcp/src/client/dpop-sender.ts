@@ -1,5 +1,13 @@
 import { generateKey, type Signer, type SigningAlgorithm } from '@countersign/core';
-import { DpopNonceCache, parseWwwAuthenticate, createDpopProver, type DpopProver } from '@countersign/core/dpop';
+import {
+  createDpopProver,
+  createOriginClocks,
+  DpopExchange,
+  DpopNonceCache,
+  oauthErrorOf,
+  type DpopProver,
+  type DpopRecovery,
+} from '@countersign/core/dpop';
 
 /** The fetch the MCP SDK's transports take (`StreamableHTTPClientTransport({ fetch })`). */
 export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
@@ -12,20 +20,23 @@ export interface DpopKeyOptions {
   alg?: SigningAlgorithm | undefined;
 }
 
-/** Sends requests with a fresh DPoP proof each, and answers one nonce challenge per request. */
+/** Sends requests with a fresh DPoP proof each, and recovers from a refusal once, as core's DPoP exchange decides. */
 export interface DpopSender {
   /** The proof key's JWK SHA-256 thumbprint (the `jkt` tokens are bound to). */
   thumbprint(): Promise<string>;
   /**
    * Sends `build()` to `url` with a new proof (bound to `accessToken` through `ath` when given, and
-   * then presented with the `DPoP` scheme). When the server answers `use_dpop_nonce` with a new
-   * `DPoP-Nonce`, the request is built again (new proof, new client assertion) and sent once more.
+   * then presented with the `DPoP` scheme). When core's `DpopExchange` decides a recovery (the
+   * server's new nonce, or the clock corrected from its `Date` header; each at most once), the
+   * request is built again (new proof, new client assertion) and sent once more. Any other answer,
+   * refusals included, is returned as it is.
    */
   send(url: URL, build: () => RequestInit | Promise<RequestInit>, accessToken?: string): Promise<Response>;
 }
 
 /**
- * Creates the DPoP sender: core's proof signer and per-origin nonce cache over a fetch.
+ * Creates the DPoP sender: core's DPoP exchange engine (proofs, per-origin nonces and clocks, the
+ * one recovery decision) over a fetch.
  *
  * @example
  * ```ts
@@ -39,45 +50,42 @@ export interface DpopSender {
 export function createDpopSender(options: DpopKeyOptions & { fetch?: FetchLike | undefined; nonces?: DpopNonceCache | undefined }): DpopSender {
   const baseFetch: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   const nonces = options.nonces ?? new DpopNonceCache();
+  const clocks = createOriginClocks();
   let prover: Promise<DpopProver> | undefined;
   const getProver = () => (prover ??= (async () => createDpopProver(options.key ?? (await generateKey({ alg: options.alg ?? 'ES256' }))))());
 
   async function send(url: URL, build: () => RequestInit | Promise<RequestInit>, accessToken?: string): Promise<Response> {
     const dpop = await getProver();
-    for (let attempt = 0; ; attempt++) {
+    let exchange: DpopExchange | undefined;
+    for (;;) {
       const init = await build();
+      exchange ??= new DpopExchange(
+        { dpop, nonces },
+        { method: init.method ?? 'GET', htu: url, origin: url.origin, clock: clocks.forOrigin(url.origin) },
+      );
       const headers = new Headers(init.headers);
-      const nonce = nonces.get(url.origin);
-      headers.set('dpop', await dpop.proof({ method: init.method ?? 'GET', url, nonce, accessToken }));
+      headers.set('dpop', await exchange.proof(accessToken));
       if (accessToken !== undefined) headers.set('authorization', `DPoP ${accessToken}`);
       const response = await baseFetch(url, { ...init, headers });
-      const fresh = response.headers.get('dpop-nonce');
-      if (fresh) nonces.set(url.origin, fresh);
-      if (attempt === 0 && fresh && fresh !== nonce && (await asksForNonce(response))) {
-        await response.body?.cancel();
-        continue;
-      }
-      return response;
+      if ((await recoveryFor(exchange, response, accessToken)) === undefined) return response;
+      await response.body?.cancel();
     }
   }
 
   return { send, thumbprint: async () => (await getProver()).thumbprint };
 }
 
-/** A resource server's 401 `DPoP error="use_dpop_nonce"`, or an authorization server's 400 `use_dpop_nonce`. */
-async function asksForNonce(response: Response): Promise<boolean> {
-  if (response.status === 401) {
-    return parseWwwAuthenticate(response.headers.get('www-authenticate')).some(
-      (challenge) => challenge.scheme === 'dpop' && challenge.parameters.error === 'use_dpop_nonce',
-    );
-  }
-  if (response.status !== 400) return false;
-  try {
-    const body = (await response.clone().json()) as { error?: unknown };
-    return body?.error === 'use_dpop_nonce';
-  } catch {
-    return false;
-  }
+/**
+ * Asks the exchange how to recover from `response`: a resource server's 401 or 403 challenge, or
+ * an authorization server's 400 JSON error (RFC 9449 §8), or `undefined`: hand it on.
+ */
+async function recoveryFor(exchange: DpopExchange, response: Response, accessToken: string | undefined): Promise<DpopRecovery | undefined> {
+  const { status, headers } = response;
+  if (status !== 400) return exchange.readResourceResponse(status, headers, accessToken)?.recovery;
+  const nonce = headers.get('dpop-nonce');
+  exchange.rememberNonce(nonce);
+  const refusal = oauthErrorOf(await response.clone().json().catch(() => undefined));
+  return refusal === undefined ? undefined : exchange.readAuthorizationServerError(refusal, nonce, headers.get('date'));
 }
 
 /** The URL of a fetch input. */

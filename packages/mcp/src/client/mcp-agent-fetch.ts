@@ -73,7 +73,8 @@ interface ServerState {
  *   trusts (`issuer` / `trustedIssuers`, one of them required), whose RFC 8414 metadata must name
  *   the issuer it was fetched for;
  * - the token is requested with the RFC 8707 `resource` and the scope the challenge names;
- * - every request carries a fresh proof; `use_dpop_nonce` from either server is answered once;
+ * - every request carries a fresh proof; a nonce challenge from either server (or a proof refused
+ *   for its time) is answered once, as core's DPoP exchange (`DpopExchange`) decides;
  * - a 403 `insufficient_scope` asks once for the scopes held plus those named, then gives up:
  *   no loops.
  *

@@ -19,12 +19,13 @@ export interface WithDpopOptions extends DpopKeyOptions {
  * transport's `fetch` next to its `authProvider`.
  *
  * - A token request (a form body with `grant_type`) gets a fresh DPoP proof, so the authorization
- *   server binds the token to this instance's key; a `use_dpop_nonce` answer is retried once.
+ *   server binds the token to this instance's key; a refusal core's DPoP exchange can recover from
+ *   (the server's nonce, a clock that is off) is sent once more, built afresh.
  * - Authorization server metadata fetched through it must name the issuer its URL was built
  *   from, or the flow stops with `McpAuthorizationError` (RFC 8414 §3.3).
  * - A request the SDK sends with `Authorization: Bearer <token>` for a token issued as DPoP goes
  *   out as `Authorization: DPoP <token>` with a fresh proof carrying `ath`; a resource server's
- *   `use_dpop_nonce` is retried once.
+ *   nonce challenge is answered once, as core's DPoP exchange decides.
  *
  * @example
  * ```ts
