@@ -79,8 +79,14 @@ const contenders: Contender[] = [
       await store.releaseLease(name, fence!);
     },
   },
-  {
-    name: 'claim+complete: lease, pending -> executing, -> done, release',
+  claimAndComplete('claim+complete: lease, pending -> executing, -> done, release', false),
+  claimAndComplete('the same with a read before each update (six round trips, as before)', true),
+];
+
+/** The guard's claim+complete; `readFirst` adds the read each update used to start with. */
+function claimAndComplete(name: string, readFirst: boolean): Contender {
+  return {
+    name,
     async prepare() {
       const id = `call-${++sequence}`;
       await store.put(pendingCall(id));
@@ -90,7 +96,9 @@ const contenders: Contender[] = [
       const lease = `approval:${id}`;
       const fence = await store.acquireLease(lease, 30_000);
       if (fence === undefined) throw new Error('lease taken');
+      if (readFirst) await store.get(id);
       await store.update(id, (current) => (current.state === 'pending' ? { ...current, state: 'executing', fence, updatedAt: Date.now() } : current));
+      if (readFirst) await store.get(id);
       await store.update(id, (current) =>
         current.state === 'executing' && current.fence === fence
           ? { ...current, state: 'done', outcome: { status: 'done', tool: 'create_payout', approvalId: id, result: { payoutId: `p-${id}` } }, updatedAt: Date.now() }
@@ -98,8 +106,8 @@ const contenders: Contender[] = [
       );
       await store.releaseLease(lease, fence);
     },
-  },
-];
+  };
+}
 
 /** Runs `count` operations with `inFlight` at a time; returns ops/s and per-operation latencies (µs). */
 async function measure(contender: Contender, count: number, inFlight: number) {
