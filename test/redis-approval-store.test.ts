@@ -7,10 +7,11 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startDevStack, TREASURY_SCOPES, type DevStack } from '@countersign/devkit';
-import { ApprovalStoreError, ConfigurationError, guardTool, type Agent, type ToolApprovalPending } from '@countersign/core';
+import { ApprovalStoreError, ConfigurationError, createAgent, guardTool, type Agent, type ToolApprovalPending } from '@countersign/core';
 import type { StoredToolCall } from '@countersign/core/tools';
 import { redisApprovalStore, RedisUnavailableError, type RedisApprovalStore } from '@countersign/redis';
 import { approvalStoreContract } from '@countersign/core/testing';
+import { checkCoalescingLookups } from '../packages/core/src/tools/testing/coalescing-contract.js';
 import { createDevAgent, type DevAgent } from './helpers/dev-agent.js';
 import { startRedisServer, type TestRedis } from './helpers/redis-server.js';
 
@@ -81,6 +82,11 @@ describe('redisApprovalStore: key prefixes, damaged records, expiry', () => {
     expect(await storeFor(newPrefix()).list()).toEqual([]);
   });
 
+  it('finds coalesced calls and the pending call of one agent, tool and arguments hash from another connection (the same contract as the memory and file stores)', async () => {
+    const prefix = newPrefix();
+    await checkCoalescingLookups(storeFor(prefix), storeFor(prefix), call);
+  });
+
   it('reports a record someone else overwrote as ApprovalStoreError, without quoting it', async () => {
     const prefix = newPrefix();
     const store = storeFor(prefix);
@@ -111,6 +117,54 @@ describe('redisApprovalStore: configuration', () => {
     expect(attempt).not.toThrow(/hunter2/);
     expect(() => redisApprovalStore({ url: 'not a url :hunter2' })).toThrow(ConfigurationError);
     expect(() => redisApprovalStore({ url: redis.url, leaseMs: 0 })).toThrow(/leaseMs/);
+  });
+});
+
+describe('redisApprovalStore: identical calls coalesced across replicas', () => {
+  it('two replicas of one agent, each on its own connection, asked for the same payout under different call ids: one human request, one run, both answered', async () => {
+    const stack = await startDevStack({ port: 0, toolApiPort: 0, pollInterval: 1 });
+    const prefix = newPrefix();
+    const one = await createDevAgent(stack, [...TREASURY_SCOPES], { approvals: { store: storeFor(prefix) } });
+    // The same agent (client id and key) in a second process: nothing shared but Redis.
+    const replica = await createAgent({ issuer: stack.issuer, clientId: one.clientId, key: one.identity, approvals: { store: storeFor(prefix) } });
+    try {
+      const executions: unknown[] = [];
+      const payoutTool = (agent: Agent) =>
+        guardTool(agent, {
+          name: 'create_payout',
+          description: 'Sends money from one of our accounts',
+          schema: z.object({ accountId: z.string(), recipient: z.string(), amount: z.number(), currency: z.string() }),
+          risk: 'irreversible',
+          resource: stack.toolApiUrl,
+          scope: 'payouts:write',
+          approval: { approver: 'alice', describe: (args) => `Pay ${args.amount} ${args.currency} to ${args.recipient}` },
+          async execute(args, context) {
+            executions.push(args);
+            const response = await context.fetch(`${stack.toolApiUrl}/payouts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(args) });
+            if (!response.ok) throw new Error(`treasury answered ${response.status}`);
+            return (await response.json()) as { payoutId: string };
+          },
+        });
+      const [first, second] = [payoutTool(one.agent), payoutTool(replica)];
+      const args = { accountId: 'acc_operating', recipient: 'Coalesced Supplier', amount: 12, currency: 'EUR' };
+      const asked = await Promise.all([first.invoke(args, { callId: 'replica-call-1' }), second.invoke(args, { callId: 'replica-call-2' })]);
+      for (const outcome of asked) expect(outcome.status).toBe('approval_pending');
+      const [pendingOne, pendingTwo] = asked as ToolApprovalPending[];
+      expect(pendingTwo!.approvalId).toBe(pendingOne!.approvalId);
+      const views = stack.approvals.list().filter((view) => view.argsSha256 === pendingOne!.argsSha256);
+      expect(views).toHaveLength(1);
+
+      await stack.approvals.approve(views[0]!.id, 'alice');
+      const done = await Promise.all([first.invoke(args, { callId: 'replica-call-1', wait: true }), second.invoke(args, { callId: 'replica-call-2', wait: true })]);
+      expect(done[0]).toMatchObject({ status: 'done', approvalId: pendingOne!.approvalId });
+      expect(done[1]).toEqual(done[0]);
+      expect(executions).toEqual([args]);
+      expect(stack.approvals.list().filter((view) => view.argsSha256 === pendingOne!.argsSha256)).toHaveLength(1);
+    } finally {
+      await replica.close();
+      await one.close();
+      await stack.close();
+    }
   });
 });
 

@@ -21,18 +21,19 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0`;
 
 /**
- * KEYS: record, call index. ARGV: expected JSON ('' = must not matter), new JSON, expiry (unix ms),
- * '1' to index the call. Compare-and-set: writes only when the record still reads `expected`.
+ * KEYS: record, then any number of index keys (its model tool calls, its pending arguments) that
+ * point at it. ARGV: expected JSON ('' = must not matter), new JSON, expiry (unix ms).
+ * Compare-and-set: writes the record and its indexes only when the record still reads `expected`.
  */
 export const WRITE_RECORD = `
 if ARGV[1] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
-if ARGV[4] == '1' then redis.call('SET', KEYS[2], KEYS[1], 'PXAT', ARGV[3]) end
+for index = 2, #KEYS do redis.call('SET', KEYS[index], KEYS[1], 'PXAT', ARGV[3]) end
 return 1`;
 
 /**
- * KEYS: record, call index. ARGV: expected JSON, new JSON, expiry (unix ms), '1' to index the call.
- * Compare-and-set for `update`: writes only when the record still reads `expected` and returns
+ * KEYS: record, then any number of index keys that point at it. ARGV: expected JSON, new JSON,
+ * expiry (unix ms). Compare-and-set for `update`: writes only when the record still reads `expected` and returns
  * `{1}`; otherwise writes nothing and returns what the record reads now, `{0, current}`, or `{0}`
  * when there is none, so a writer that guessed wrong learns the truth in the same round trip.
  */
@@ -43,5 +44,5 @@ if current ~= ARGV[1] then
   return {0}
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
-if ARGV[4] == '1' then redis.call('SET', KEYS[2], KEYS[1], 'PXAT', ARGV[3]) end
+for index = 2, #KEYS do redis.call('SET', KEYS[index], KEYS[1], 'PXAT', ARGV[3]) end
 return {1}`;

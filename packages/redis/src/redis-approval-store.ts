@@ -2,7 +2,7 @@ import { ApprovalStoreError, ConfigurationError, type ApprovalStore } from '@cou
 import type { StoredToolCall } from '@countersign/core/tools';
 import { openRedisConnection, type RedisConnectionOptions } from './connection.js';
 import { ACQUIRE_LEASE, RELEASE_LEASE, RENEW_LEASE, UPDATE_RECORD, WRITE_RECORD } from './lua-scripts.js';
-import { decodeStoredCall, encodeStoredCall } from './stored-call-codec.js';
+import { answersCall, decodeStoredCall, encodeStoredCall, isPendingCall } from './stored-call-codec.js';
 
 /** Options of {@link redisApprovalStore}. */
 export interface RedisApprovalStoreOptions extends RedisConnectionOptions {
@@ -63,17 +63,21 @@ export function redisApprovalStore(options: RedisApprovalStoreOptions): RedisApp
   const { prefix } = connection;
   const recordKey = (id: string) => `${prefix}call:${id}`;
   const indexKey = (tool: string, callId: string) => `${prefix}by-call:${tool}:${callId}`;
+  // Tool names and hashes hold no ':', so the client id can come last unescaped.
+  const pendingKey = (tool: string, argsSha256: string, clientId: string) => `${prefix}by-args:${tool}:${argsSha256}:${clientId}`;
   const leaseKey = (name: string) => `${prefix}lease:${name}`;
   const fenceKey = `${prefix}fence`;
-  const script = (name: string, source: string, keys: number) => {
-    if (!(name in connection.client)) connection.client.defineCommand(name, { lua: source, numberOfKeys: keys });
+  /** A Lua script as a command; without `keys`, each call passes its number of keys first. */
+  const script = (name: string, source: string, keys?: number) => {
+    if (!(name in connection.client)) connection.client.defineCommand(name, keys === undefined ? { lua: source } : { lua: source, numberOfKeys: keys });
     return (...args: (string | number)[]) => (connection.client as unknown as Record<string, (...values: (string | number)[]) => Promise<unknown>>)[name]!(...args);
   };
   const acquire = script('countersignAcquireLease', ACQUIRE_LEASE, 2);
   const renew = script('countersignRenewLease', RENEW_LEASE, 1);
   const release = script('countersignReleaseLease', RELEASE_LEASE, 1);
-  const write = script('countersignWriteRecord', WRITE_RECORD, 2);
-  const swap = script('countersignUpdateRecord', UPDATE_RECORD, 2);
+  // Record and index keys vary in number (a call's coalesced call ids), so these take a key count.
+  const write = script('countersignWriteIndexedRecord', WRITE_RECORD);
+  const swap = script('countersignUpdateIndexedRecord', UPDATE_RECORD);
   // The text of each record as this store last wrote or read it: only a guess of what Redis holds,
   // which every update checks (compare-and-set), never trusted as an answer on its own.
   const knownTexts = new Map<string, string>();
@@ -83,14 +87,21 @@ export function redisApprovalStore(options: RedisApprovalStoreOptions): RedisApp
     knownTexts.set(id, text);
   };
 
-  const writeArguments = (record: StoredToolCall, text: string, expected: string) => {
+  /** The model tool calls `record` answers for. */
+  const callsOf = (record: StoredToolCall) => [...(record.callId === undefined ? [] : [record.callId]), ...(record.sharedWith ?? [])];
+  /**
+   * Key count, keys (the record, an index per model tool call it answers for and, for a new pending
+   * record, its arguments index for identical calls to join), then the script's arguments.
+   */
+  const writeArguments = (record: StoredToolCall, text: string, expected: string, created = false) => {
     const expiry = Math.max(record.approval.expiresAt, Date.now()) + retainMs;
-    const index = record.callId === undefined ? recordKey(record.id) : indexKey(record.tool, record.callId);
-    return [recordKey(record.id), index, expected, text, expiry, record.callId === undefined ? '0' : '1'] as const;
+    const keys = [recordKey(record.id), ...callsOf(record).map((callId) => indexKey(record.tool, callId))];
+    if (created && record.state === 'pending' && record.clientId !== undefined) keys.push(pendingKey(record.tool, record.argsSha256, record.clientId));
+    return [keys.length, ...keys, expected, text, expiry] as const;
   };
-  /** Writes `record` whatever is stored. */
+  /** Writes a new `record` whatever is stored. */
   const writeRecord = async (record: StoredToolCall, text: string) => {
-    await connection.run('store a tool call', () => write(...writeArguments(record, text, '')));
+    await connection.run('store a tool call', () => write(...writeArguments(record, text, '', true)));
     remember(record.id, text);
   };
   /**
@@ -128,7 +139,13 @@ export function redisApprovalStore(options: RedisApprovalStoreOptions): RedisApp
       const id = await connection.run('find a tool call', (client) => client.get(indexKey(tool, callId)));
       if (id === null || !id.startsWith(`${prefix}call:`)) return undefined;
       const record = (await read(id.slice(`${prefix}call:`.length)))?.record;
-      return record?.tool === tool && record.callId === callId ? record : undefined;
+      return record !== undefined && answersCall(record, tool, callId) ? record : undefined;
+    },
+    async findPending(tool, argsSha256, clientId) {
+      const id = await connection.run('find a pending tool call', (client) => client.get(pendingKey(tool, argsSha256, clientId)));
+      if (id === null || !id.startsWith(`${prefix}call:`)) return undefined;
+      const record = (await read(id.slice(`${prefix}call:`.length)))?.record;
+      return record !== undefined && isPendingCall(record, tool, argsSha256, clientId) ? record : undefined;
     },
     async put(record) {
       const encoded = encodeStoredCall(record, `tool call ${String(record?.id)}`);
@@ -184,7 +201,8 @@ export function redisApprovalStore(options: RedisApprovalStoreOptions): RedisApp
       const current = await read(id);
       await connection.run('delete a tool call', (client) => {
         const keys = [recordKey(id)];
-        if (current?.record.callId !== undefined) keys.push(indexKey(current.record.tool, current.record.callId));
+        if (current !== undefined) keys.push(...callsOf(current.record).map((callId) => indexKey(current.record.tool, callId)));
+        // An arguments index left behind points at nothing: findPending checks the record it names.
         return client.del(...keys);
       });
       remember(id, undefined);

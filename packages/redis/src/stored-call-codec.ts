@@ -30,7 +30,10 @@ export function decodeStoredCall(text: string, key: string): StoredToolCall {
     record.approval.id !== record.id ||
     typeof record.approval.authReqId !== 'string' ||
     record.approval.authReqId === '' ||
-    typeof record.approval.expiresAt !== 'number'
+    typeof record.approval.expiresAt !== 'number' ||
+    !(record.callId === undefined || typeof record.callId === 'string') ||
+    !(record.clientId === undefined || typeof record.clientId === 'string') ||
+    !(record.sharedWith === undefined || (Array.isArray(record.sharedWith) && record.sharedWith.every((callId) => typeof callId === 'string' && callId !== '')))
   ) {
     throw new ApprovalStoreError(`${key} is not a stored tool call`);
   }
@@ -51,4 +54,14 @@ export function encodeStoredCall(record: StoredToolCall, key: string): { text: s
   }
   if (typeof text !== 'string') throw new ApprovalStoreError(`tool call for ${key} cannot be stored as JSON`);
   return { text, record: decodeStoredCall(text, key) };
+}
+
+/** Whether `record` answers for the model tool call `callId` of `tool` (its own, or one coalesced onto it). */
+export function answersCall(record: StoredToolCall, tool: string, callId: string): boolean {
+  return record.tool === tool && (record.callId === callId || (record.sharedWith?.includes(callId) ?? false));
+}
+
+/** Whether `record` is the pending call of `clientId` for `tool` with arguments hashing to `argsSha256`. */
+export function isPendingCall(record: StoredToolCall, tool: string, argsSha256: string, clientId: string): boolean {
+  return record.state === 'pending' && record.tool === tool && record.argsSha256 === argsSha256 && record.clientId === clientId;
 }

@@ -47,6 +47,15 @@ export async function waitForNextPoll(approval: PendingApproval, signal?: AbortS
   return handle.waitForNextPoll(signal);
 }
 
+/**
+ * Milliseconds until `approval` expires, on its own clock (the system clock for handles not made
+ * by {@link createPendingApproval}).
+ */
+export function timeLeft(approval: PendingApproval): number {
+  const handle = handles.get(approval);
+  return approval.expiresAt - (handle === undefined ? Date.now() : handle.now());
+}
+
 class PendingApprovalHandle implements PendingApproval {
   readonly #context: ApprovalContext;
   readonly #state: SerializedApproval;
@@ -65,6 +74,10 @@ class PendingApprovalHandle implements PendingApproval {
 
   get id(): string {
     return this.#state.id;
+  }
+  /** Now, on this approval's clock. */
+  now(): number {
+    return this.#context.clock();
   }
   get status(): ApprovalStatus {
     return this.#state.status;

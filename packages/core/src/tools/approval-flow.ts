@@ -1,7 +1,7 @@
 import type { ZodType } from 'zod';
 import { sleep } from '../lib/sleep.js';
 import { describeApprovalProgress } from '../approvals/approval-progress.js';
-import { waitForNextPoll } from '../approvals/pending-approval.js';
+import { timeLeft, waitForNextPoll } from '../approvals/pending-approval.js';
 import { ApprovalTokenUnavailableError } from '../approvals/errors.js';
 import { sameAuthorizationDetails } from '../oauth/ciba-responses.js';
 import { FINAL_STATES } from './stored-tool-call.js';
@@ -13,6 +13,8 @@ import type { AccessToken } from '../tokens/types.js';
 import { actionAuthorizationDetails } from './action-binding.js';
 import { ToolCallInProgressError, ToolExecutionError, ToolOutcomeUnknownError } from './errors.js';
 import type { ToolCallPorts } from './ports.js';
+import { joinablePendingCall, shareCall } from './coalesced-calls.js';
+import { asError, errorFields } from './error-fields.js';
 import { singleFlight } from './single-flight.js';
 import { decodeOutcome, encodeOutcome, type FinalOutcome } from './stored-outcome.js';
 import type { ApprovalPolicy, BoundFetch, InvokeOptions, ToolApprovalPending, ToolDefinition, ToolOutcome } from './types.js';
@@ -37,15 +39,55 @@ export interface ParsedCall {
  * The irreversible half of the guard: asks for approval, then on resume polls once and, once
  * approved, runs the function exactly once with the action token.
  */
-export function createApprovalFlow<Result>(ports: ToolCallPorts, definition: ToolDefinition<ZodType, Result>, audit: ToolAudit) {
+export function createApprovalFlow<Result>(ports: ToolCallPorts, definition: ToolDefinition<ZodType, Result>, audit: ToolAudit, clientId: string) {
   const tool = definition.name;
   const policy = definition.approval as ApprovalPolicy<unknown>;
   const store = ports.ledger;
   const leaseMs = store.leaseMs ?? DEFAULT_LEASE_MS;
+  const leftOf = (record: StoredToolCall) => timeLeft(ports.resumeApproval(record.approval));
   /** Audit with the stored call's model tool call id, when the caller did not pass it again. */
   const auditCall = (callId: string | undefined) => (input: AuditEventInput) => audit(callId === undefined ? input : { callId, ...input });
 
+  /**
+   * Asks for approval of `call`, unless the same agent already waits on an approval of the same
+   * tool with the same arguments hash: then this call waits on that one (coalesced; it shares its
+   * single run) instead of asking a human again. The lease on the arguments makes this hold across
+   * every user of the store: whoever takes it asks, the others join what it stored.
+   */
   async function request(call: ParsedCall, options: InvokeOptions): Promise<ToolOutcome<Result>> {
+    const lease = `args:${tool}:${call.argsSha256}:${clientId}`;
+    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    for (;;) {
+      const fence = await store.acquireLease(lease, leaseMs);
+      if (fence !== undefined) {
+        let outcome: ToolOutcome<Result>;
+        try {
+          const existing = await joinablePendingCall(store, tool, call.argsSha256, clientId, leftOf);
+          outcome = existing !== undefined ? await join(existing, call, { ...options, wait: false }) : await ask(call, { ...options, wait: false });
+        } finally {
+          await releaseQuietly(lease, fence);
+        }
+        return options.wait && outcome.status === 'approval_pending' ? resume(outcome.approvalId, call, options) : outcome;
+      }
+      const existing = await joinablePendingCall(store, tool, call.argsSha256, clientId, leftOf);
+      if (existing !== undefined) return join(existing, call, options);
+      if (Date.now() >= deadline || options.signal?.aborted) {
+        return { status: 'failed', tool, error: new ToolCallInProgressError(`for an identical call of tool ${tool}`), retryable: true };
+      }
+      await pause(SETTLE_POLL_MS, options.signal);
+    }
+  }
+
+  /** Waits on the pending approval of an identical call instead of asking again. */
+  async function join(existing: StoredToolCall, call: ParsedCall, options: InvokeOptions): Promise<ToolOutcome<Result>> {
+    const callId = options.callId;
+    const record = callId === undefined ? existing : await store.update(existing.id, (current) => shareCall(current, callId));
+    audit({ event: 'tool.invoked', approvalId: record.id, outcome: 'pending' });
+    if (options.wait || record.state !== 'pending') return resume(record.id, call, options);
+    return pendingOutcome(record);
+  }
+
+  async function ask(call: ParsedCall, options: InvokeOptions): Promise<ToolOutcome<Result>> {
     const loginHint = typeof policy.approver === 'function' ? policy.approver(call.args) : policy.approver;
     if (typeof loginHint !== 'string' || loginHint.trim() === '') {
       throw new ConfigurationError(`approval.approver of tool ${tool} must give a non-empty login hint`);
@@ -63,6 +105,7 @@ export function createApprovalFlow<Result>(ports: ToolCallPorts, definition: Too
       id: pending.id,
       tool,
       argsSha256: call.argsSha256,
+      clientId,
       approval: pending.toJSON(),
       state: 'pending',
       updatedAt: Date.now(),
@@ -380,17 +423,4 @@ function leaseOf(approvalId: string): string {
  */
 function pause(milliseconds: number, signal?: AbortSignal): Promise<void> {
   return sleep(milliseconds, signal).catch(() => undefined);
-}
-
-/** `{ code, message }` of an error for the audit trail. */
-export function errorFields(error: unknown): { code: string; message: string } {
-  if (typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' && error instanceof Error) {
-    return { code: (error as Error & { code: string }).code, message: error.message };
-  }
-  return error instanceof Error ? { code: error.name, message: error.message } : { code: 'ERR_UNKNOWN', message: 'non-error value thrown' };
-}
-
-/** `error` as an Error (a thrown non-error is wrapped). */
-export function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error('non-error value thrown', { cause: error });
 }

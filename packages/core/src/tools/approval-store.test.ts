@@ -8,6 +8,7 @@ import { createKeyedLock } from './keyed-lock.js';
 import { memoryApprovalStore } from './memory-approval-store.js';
 import { approvalStoreContract } from '../testing/approval-store-contract.js';
 import type { ApprovalStore, StoredToolCall } from './tool-call-ledger.js';
+import { checkCoalescingLookups } from './testing/coalescing-contract.js';
 
 let directory: string;
 beforeAll(async () => {
@@ -47,6 +48,16 @@ function call(id: string, overrides: Partial<StoredToolCall> = {}): StoredToolCa
 
 approvalStoreContract({ describe, it }, 'memoryApprovalStore', { create: () => memoryApprovalStore() });
 approvalStoreContract({ describe, it }, 'fileApprovalStore', { create: () => fileApprovalStore(newFile()), reopen: () => fileApprovalStore(lastFile()) });
+
+describe.each([
+  ['memoryApprovalStore', () => memoryApprovalStore()],
+  ['fileApprovalStore', () => fileApprovalStore(newFile())],
+])('%s: coalescing lookups', (_name, makeStore: () => ApprovalStore) => {
+  it('finds a call coalesced onto another by its own call id, and the pending call of one agent, tool and arguments hash', async () => {
+    const store = makeStore();
+    await checkCoalescingLookups(store, store, call);
+  });
+});
 
 describe('fileApprovalStore on disk', () => {
   it('survives a restart: a new store on the same file sees every record', async () => {

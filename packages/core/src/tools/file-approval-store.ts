@@ -4,7 +4,7 @@ import { ApprovalStoreError } from '../errors.js';
 import { writePrivateFileAtomically } from '../lib/atomic-write.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { createLeaseTable, type LeaseTable } from './lease-table.js';
-import { normalizeStoredToolCall, parseStoredToolCall } from './stored-tool-call.js';
+import { answersCall, newestPendingCall, normalizeStoredToolCall, parseStoredToolCall } from './stored-tool-call.js';
 import type { ApprovalStore, StoredToolCall } from './tool-call-ledger.js';
 
 /** Every file store in this process takes its turn through one lock per resolved path. */
@@ -51,8 +51,8 @@ export function fileApprovalStore(path: string): ApprovalStore {
     renewLease: async (name, fence, ttlMs) => table.renew(name, fence, ttlMs),
     releaseLease: async (name, fence) => table.release(name, fence),
     get: (id) => locked(async () => (await readRecords(file)).get(id)),
-    findByCall: (tool, callId) =>
-      locked(async () => [...(await readRecords(file)).values()].find((record) => record.tool === tool && record.callId === callId)),
+    findByCall: (tool, callId) => locked(async () => [...(await readRecords(file)).values()].find((record) => answersCall(record, tool, callId))),
+    findPending: (tool, argsSha256, clientId) => locked(async () => newestPendingCall((await readRecords(file)).values(), tool, argsSha256, clientId)),
     async put(record) {
       const checked = normalizeStoredToolCall(record, `tool call ${String(record?.id)}`);
       await change((records) => {

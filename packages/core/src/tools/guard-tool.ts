@@ -3,7 +3,8 @@ import { ConfigurationError } from '../errors.js';
 import type { Agent } from '../types.js';
 import type { AuthorizationDetail } from '../oauth/types.js';
 import { actionAuthorizationDetails, argumentsSha256 } from './action-binding.js';
-import { asError, createApprovalFlow, errorFields, type ParsedCall } from './approval-flow.js';
+import { createApprovalFlow, type ParsedCall } from './approval-flow.js';
+import { asError, errorFields } from './error-fields.js';
 import { ToolExecutionError } from './errors.js';
 import { parseToolArguments, parseToolArgumentsSync } from './parse-arguments.js';
 import { toolCallPorts } from './ports.js';
@@ -121,7 +122,7 @@ export function guardTool<Schema extends ZodType, Result>(agent: Agent, definiti
   ): Promise<ToolOutcome<Result>> {
     const audit = auditFor(call, options);
     try {
-      return await run(createApprovalFlow(ports, generic, audit));
+      return await run(createApprovalFlow(ports, generic, audit, agent.clientId));
     } catch (error) {
       if (options.signal?.aborted && error === options.signal.reason) throw error;
       audit({ event: 'tool.failed', approvalId, outcome: 'error', error: errorFields(error) });

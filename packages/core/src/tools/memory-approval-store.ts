@@ -1,7 +1,7 @@
 import { ApprovalStoreError } from '../errors.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { createLeaseTable } from './lease-table.js';
-import { normalizeStoredToolCall } from './stored-tool-call.js';
+import { answersCall, newestPendingCall, normalizeStoredToolCall } from './stored-tool-call.js';
 import type { ApprovalStore, StoredToolCall } from './tool-call-ledger.js';
 
 /** Options of {@link memoryApprovalStore}. */
@@ -35,8 +35,12 @@ export function memoryApprovalStore(options: MemoryApprovalStoreOptions = {}): A
       return record === undefined ? undefined : copy(record);
     },
     async findByCall(tool, callId) {
-      for (const record of records.values()) if (record.tool === tool && record.callId === callId) return copy(record);
+      for (const record of records.values()) if (answersCall(record, tool, callId)) return copy(record);
       return undefined;
+    },
+    async findPending(tool, argsSha256, clientId) {
+      const found = newestPendingCall(records.values(), tool, argsSha256, clientId);
+      return found === undefined ? undefined : copy(found);
     },
     async put(record) {
       const checked = normalizeStoredToolCall(record, `tool call ${String(record?.id)}`);

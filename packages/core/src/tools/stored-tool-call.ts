@@ -18,8 +18,13 @@ export function parseStoredToolCall(value: unknown, where: string): StoredToolCa
   for (const member of ['id', 'tool', 'argsSha256'] as const) {
     if (typeof record[member] !== 'string' || record[member] === '') throw new ApprovalStoreError(`${where}.${member} must be a non-empty string`);
   }
-  if (record.callId !== undefined && (typeof record.callId !== 'string' || record.callId === '')) {
-    throw new ApprovalStoreError(`${where}.callId must be a non-empty string`);
+  for (const member of ['callId', 'clientId'] as const) {
+    if (record[member] !== undefined && (typeof record[member] !== 'string' || record[member] === '')) {
+      throw new ApprovalStoreError(`${where}.${member} must be a non-empty string`);
+    }
+  }
+  if (record.sharedWith !== undefined && !(Array.isArray(record.sharedWith) && record.sharedWith.every((callId) => typeof callId === 'string' && callId !== ''))) {
+    throw new ApprovalStoreError(`${where}.sharedWith must be a list of non-empty strings`);
   }
   if (typeof record.state !== 'string' || !states.has(record.state)) throw new ApprovalStoreError(`${where}.state is not a known state`);
   if (record.fence !== undefined && !(Number.isSafeInteger(record.fence) && (record.fence as number) > 0)) {
@@ -42,6 +47,8 @@ export function parseStoredToolCall(value: unknown, where: string): StoredToolCa
     updatedAt: record.updatedAt,
   };
   if (record.callId !== undefined) call.callId = record.callId as string;
+  if (record.sharedWith !== undefined) call.sharedWith = [...(record.sharedWith as string[])];
+  if (record.clientId !== undefined) call.clientId = record.clientId as string;
   if (record.fence !== undefined) call.fence = record.fence as number;
   if (record.outcome !== undefined) call.outcome = record.outcome;
   return call;
@@ -61,4 +68,24 @@ export function normalizeStoredToolCall(record: StoredToolCall, where: string): 
     throw new ApprovalStoreError(`${where} cannot be stored as JSON`, { cause: error });
   }
   return parseStoredToolCall(json, where);
+}
+
+/** Whether `record` answers for the model tool call `callId` of `tool` (its own, or one coalesced onto it). */
+export function answersCall(record: StoredToolCall, tool: string, callId: string): boolean {
+  return record.tool === tool && (record.callId === callId || (record.sharedWith?.includes(callId) ?? false));
+}
+
+/** Whether `record` is the pending call of `clientId` for `tool` with arguments hashing to `argsSha256`. */
+export function isPendingCall(record: StoredToolCall, tool: string, argsSha256: string, clientId: string): boolean {
+  return record.state === 'pending' && record.tool === tool && record.argsSha256 === argsSha256 && record.clientId === clientId;
+}
+
+/** The one of `records` that {@link isPendingCall} and expires last, if any. */
+export function newestPendingCall(records: Iterable<StoredToolCall>, tool: string, argsSha256: string, clientId: string): StoredToolCall | undefined {
+  let newest: StoredToolCall | undefined;
+  for (const record of records) {
+    if (!isPendingCall(record, tool, argsSha256, clientId)) continue;
+    if (newest === undefined || record.approval.expiresAt > newest.approval.expiresAt) newest = record;
+  }
+  return newest;
 }

@@ -10,6 +10,13 @@ export interface StoredToolCall {
   tool: string;
   /** Id of the model's tool call, when the adapter knows it. */
   callId?: string | undefined;
+  /**
+   * Ids of later model tool calls with the same tool and arguments that were coalesced onto this
+   * approval while it was pending: they wait on it and share its one run instead of asking again.
+   */
+  sharedWith?: string[] | undefined;
+  /** The agent (`client_id`) that asked: only its own identical calls are coalesced onto this one. */
+  clientId?: string | undefined;
   argsSha256: string;
   approval: SerializedApproval;
   /**
@@ -47,8 +54,18 @@ export interface ApprovalStore {
   /** Gives up the lease held under `fence` (nothing happens when it was lost). */
   releaseLease(name: string, fence: number): Promise<void>;
   get(id: string): Promise<StoredToolCall | undefined>;
-  /** The record for a model tool call, so a re-run of the same call resumes instead of asking again. */
+  /**
+   * The record for a model tool call (its `callId`, or one of its `sharedWith`), so a re-run of the
+   * same call resumes instead of asking again.
+   */
   findByCall(tool: string, callId: string): Promise<StoredToolCall | undefined>;
+  /**
+   * The newest record still `pending` that agent `clientId` stored for `tool` with arguments hashing
+   * to `argsSha256`, if any: an identical call waits on it instead of asking a human again. A store
+   * without it is searched with {@link ApprovalStore.list}; the built-in stores (memory, file,
+   * `@countersign/redis`) look it up directly.
+   */
+  findPending?(tool: string, argsSha256: string, clientId: string): Promise<StoredToolCall | undefined>;
   put(record: StoredToolCall): Promise<void>;
   /**
    * Atomically replaces the record with `change(current)`; returns the new record. A store that
