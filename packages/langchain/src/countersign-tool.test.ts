@@ -193,9 +193,11 @@ describe('countersignTool with createAgent (interrupt mode)', () => {
   it('scopes call ids to the thread: two threads whose model reuses an id do not share a call', async () => {
     const { tool: payout, tools: guarded } = await payoutTool(bench());
     const tools = [countersignTool(payout)];
+    // Other arguments in the second thread: identical ones would be coalesced onto the first
+    // thread's pending request by design (same agent, tool and arguments hash), whatever the id.
     const model = fakeModel()
       .respondWithTools([{ name: 'create_payout', args: payoutArgs, id: 'same-id' }])
-      .respondWithTools([{ name: 'create_payout', args: payoutArgs, id: 'same-id' }]);
+      .respondWithTools([{ name: 'create_payout', args: { ...payoutArgs, amount: payoutArgs.amount + 1 }, id: 'same-id' }]);
     const agent = createAgent({ model, tools, checkpointer: new MemorySaver() });
     const first = interruptsOf(await agent.invoke({ messages: [new HumanMessage('pay')] }, thread('one')));
     const second = interruptsOf(await agent.invoke({ messages: [new HumanMessage('pay')] }, thread('two')));
