@@ -10,6 +10,8 @@
  *   approver among those of a key rotation).
  * - `invalid_request`: malformed input (registration, denial reason, options).
  * - `unknown_client`: no registered agent with that client_id.
+ * - `already_registered`: over HTTP, a registration that would change an existing agent's keys,
+ *   scopes or owner without `rotate: true`.
  * - `port_in_use`: the stack could not bind its port.
  */
 export type DevkitErrorCode =
@@ -21,6 +23,7 @@ export type DevkitErrorCode =
   | 'not_allowed'
   | 'invalid_request'
   | 'unknown_client'
+  | 'already_registered'
   | 'port_in_use';
 
 const statusOf: Record<DevkitErrorCode, number> = {
@@ -32,6 +35,7 @@ const statusOf: Record<DevkitErrorCode, number> = {
   not_allowed: 403,
   invalid_request: 400,
   unknown_client: 404,
+  already_registered: 409,
   port_in_use: 409,
 };
 

@@ -71,7 +71,10 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     });
     for (const agent of options.agents ?? []) authorizationServer.registerAgent(agent);
     const registering = authorizationServer;
-    inbox = createInboxHandler(approvalsOf(authorizationServer), { registerAgent: (registration) => registering.registerAgent(registration) });
+    // Another process may register an agent, never silently replace the keys of one registered now.
+    inbox = createInboxHandler(approvalsOf(authorizationServer), {
+      registerAgent: (registration) => registering.registerAgent(registration, { rotate: (registration as { rotate?: unknown }).rotate === true }),
+    });
   } catch (error) {
     inbox?.close();
     authorizationServer?.close();

@@ -6,11 +6,12 @@ import type { ApprovalView } from './types.js';
 
 const hash = 'n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg';
 
-function harness(options: { failOutcome?: boolean } = {}) {
+function harness(options: { failOutcome?: boolean; maxRecords?: number } = {}) {
   let now = Date.parse('2026-01-01T00:00:00Z');
   const delivered: Array<{ kind: 'approved' | 'denied'; record: ApprovalRecord }> = [];
   const registry = createApprovalRegistry({
     clock: () => now,
+    maxRecords: options.maxRecords,
     outcomes: {
       async approved(record) {
         if (options.failOutcome) throw new Error('authorization server unavailable');
@@ -267,5 +268,29 @@ describe('createApprovalRegistry', () => {
     unsubscribe();
     add();
     expect(seen.map((entry) => `${entry.status}:${entry.approvals.length}`)).toEqual(['pending:0', 'pending:1', 'approved:2', 'pending:0', 'expired:0']);
+  });
+});
+
+describe('forgetting old requests', () => {
+  it('keeps a decided request until its CIBA request expired, so the kill switch still finds an approved one and nothing is decided twice', async () => {
+    const { registry, add, advance } = harness({ maxRecords: 2 });
+    const approved = add({ authReqId: 'req-approved' });
+    await registry.approve(approved.id, 'alice');
+    const denied = add({ authReqId: 'req-denied' });
+    await registry.deny(denied.id, 'alice', 'no');
+    const later = add({ authReqId: 'req-later' });
+    // Over the limit, but both decided requests are still alive at the authorization server.
+    expect(registry.list().map((view) => view.id).sort()).toEqual([approved.id, denied.id, later.id].sort());
+    expect(registry.progressByAuthReqId('req-approved')?.status).toBe('approved');
+    expect(registry.revokeClient('payout-agent', 'disabled')).toContain('req-approved');
+    expect(registry.get(approved.id).status).toBe('denied');
+
+    advance(61_000);
+    add({ authReqId: 'req-after-expiry' });
+    // Expired at the server too: forgotten now, oldest first, and never decidable again.
+    expect(registry.list().map((view) => view.id)).not.toContain(approved.id);
+    expect(registry.progressByAuthReqId('req-approved')).toBeUndefined();
+    await expect(registry.approve(approved.id, 'alice')).rejects.toMatchObject({ code: 'not_found' });
+    await expect(registry.deny(denied.id, 'alice')).rejects.toMatchObject({ code: 'not_found' });
   });
 });

@@ -68,7 +68,10 @@ export interface ApprovalRegistryOptions {
   /** Milliseconds since the epoch (default `Date.now`). */
   clock?: () => number;
   directory?: readonly DevApprover[];
-  /** Decided and expired requests beyond this many are forgotten, oldest first (default 1000). */
+  /**
+   * Decided and expired requests beyond this many are forgotten, oldest first, once their CIBA
+   * request has expired (default 1000).
+   */
   maxRecords?: number;
 }
 
@@ -141,11 +144,18 @@ export function createApprovalRegistry(options: ApprovalRegistryOptions): Approv
     timers.delete(record.id);
   }
 
+  /**
+   * Forgets the oldest decided requests beyond `maxRecords`, but only those whose CIBA request has
+   * expired: until then the kill switch must still find an approved one (to delete its grant, so a
+   * disabled agent registered again cannot redeem it), and the token endpoint reports its
+   * progress. A forgotten request cannot be decided again (`not_found`).
+   */
   function forgetOldest(): void {
     if (records.size <= maxRecords) return;
     for (const record of records.values()) {
       if (records.size <= maxRecords) break;
-      if (record.status === 'pending') continue;
+      refreshExpiry(record);
+      if (record.status === 'pending' || clock() < record.expiresAt) continue;
       records.delete(record.id);
       byAuthReqId.delete(record.authReqId);
     }

@@ -32,8 +32,13 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
 
 /** The registered agents of one stack: clients of its authorization server. */
 export interface AgentClients {
-  /** Adds the agent, or replaces its JWKS and scopes; re-enables a disabled agent (with nothing it held before). */
-  register(registration: AgentRegistration): void;
+  /**
+   * Adds the agent, or replaces its JWKS and scopes; re-enables a disabled agent (with nothing it
+   * held before). With `guard` (a registration from another process, over HTTP), changing the keys,
+   * scopes or owner of an agent that is registered now is refused (`already_registered`) unless
+   * `guard.rotate`; the same registration again is accepted as is.
+   */
+  register(registration: AgentRegistration, guard?: { rotate: boolean }): void;
   /** Adds (or replaces) an agent that uses the JWT bearer grant with workload JWTs from `issuer`. */
   registerWorkload(registration: WorkloadAgentRegistration, issuer: string): void;
   /** The workload registered for a client, while it is registered and enabled. */
@@ -73,6 +78,8 @@ export function createAgentClients(options: AgentClientsOptions): AgentClients {
   const scopes = new Map<string, ReadonlySet<string>>();
   const owners = new Map<string, string>();
   const workloads = new Map<string, { issuer: string; subject: string }>();
+  /** What each enabled agent is registered with, to tell a repeat from a change. */
+  const signatures = new Map<string, string>();
 
   function store(clientId: string, metadata: Record<string, unknown>, requestedScopes: string[], owner: string | undefined): void {
     try {
@@ -88,9 +95,17 @@ export function createAgentClients(options: AgentClientsOptions): AgentClients {
   }
 
   return {
-    register(registration) {
+    register(registration, guard) {
       const { clientId, jwks, scopes: requestedScopes } = checkRegistration(registration, options.knownScopes);
       const owner = checkOwner(clientId, registration.owner);
+      const signature = JSON.stringify([jwks.keys.map((key) => JSON.stringify(Object.entries(key).sort())).sort(), [...requestedScopes].sort(), owner ?? null]);
+      const current = scopes.has(clientId) ? signatures.get(clientId) : undefined;
+      if (guard !== undefined && !guard.rotate && scopes.has(clientId) && current !== signature) {
+        throw new DevkitError(
+          'already_registered',
+          `agent ${clientId} is already registered with other keys, scopes or owner; nothing changed. To replace them, send the registration again with "rotate": true`,
+        );
+      }
       const metadata = {
         client_id: clientId,
         token_endpoint_auth_method: 'private_key_jwt',
@@ -106,6 +121,7 @@ export function createAgentClients(options: AgentClientsOptions): AgentClients {
       };
       store(clientId, metadata, requestedScopes, owner);
       workloads.delete(clientId);
+      signatures.set(clientId, signature);
     },
 
     registerWorkload(registration, issuer) {
@@ -113,6 +129,7 @@ export function createAgentClients(options: AgentClientsOptions): AgentClients {
       const owner = checkOwner(clientId, registration.owner);
       store(clientId, workloadClientMetadata(clientId), requestedScopes, owner);
       workloads.set(clientId, { issuer, subject });
+      signatures.delete(clientId);
     },
 
     workloadOf(clientId) {
@@ -127,6 +144,7 @@ export function createAgentClients(options: AgentClientsOptions): AgentClients {
       scopes.delete(clientId);
       owners.delete(clientId);
       workloads.delete(clientId);
+      signatures.delete(clientId);
       options.onDisable?.(clientId);
     },
 

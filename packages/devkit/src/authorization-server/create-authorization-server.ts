@@ -45,7 +45,8 @@ export interface AuthorizationServer {
   readonly approvals: ApprovalRegistry;
   /** Issued JWT access tokens and the revoked ones. */
   readonly ledger: AccessTokenLedger;
-  registerAgent(registration: AgentRegistration): void;
+  /** Registers an agent (see {@link AgentClients.register} for `guard`, used for registrations over HTTP). */
+  registerAgent(registration: AgentRegistration, guard?: { rotate: boolean }): void;
   /** Registers an agent whose tokens come from workload JWTs of {@link workloadIssuer} (JWT bearer grant). */
   registerWorkloadAgent(registration: WorkloadAgentRegistration): void;
   /** The workload-identity issuer this server trusts in the JWT bearer grant. */
@@ -118,7 +119,7 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     publicJwks: signingKey.publicJwks,
     approvals,
     ledger,
-    registerAgent: (registration) => agents.register(registration),
+    registerAgent: (registration, guard) => agents.register(registration, guard),
     registerWorkloadAgent: (registration) => agents.registerWorkload(registration, workloadIssuer.issuer),
     workloadIssuer,
     disableAgent: (clientId) => agents.disable(clientId),

@@ -20,9 +20,12 @@ export interface InboxHandlerOptions {
   /** `Host` names the inbox answers on (any port). Default: 127.0.0.1, localhost, [::1]. */
   allowedHosts?: readonly string[];
   /**
-   * Registers an agent sent to `POST ${basePath}/api/agents` (`{ clientId, jwks, scopes }`), so
-   * a separate process (an example run with `--issuer`) can use a running dev stack. The route is
-   * absent without it; it has the same loopback and same-origin guards as the approve/deny routes.
+   * Registers an agent sent to `POST ${basePath}/api/agents` (`{ clientId, jwks, scopes, owner?,
+   * rotate? }`), so a separate process (an example run with `--issuer`) can use a running dev stack.
+   * The dev stack refuses (409 `already_registered`) a registration that would change the keys,
+   * scopes or owner of an agent registered now unless it says `"rotate": true`; the same
+   * registration again is accepted. The route is absent without it; it has the same loopback and
+   * same-origin guards as the approve/deny routes.
    */
   registerAgent?(registration: AgentRegistration): void;
 }
