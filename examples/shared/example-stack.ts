@@ -164,7 +164,8 @@ async function connectToRunningStack(issuerText: string, toolApiText: string | u
     toolApiUrl,
     inboxUrl: `${issuer}/inbox`,
     inProcess: false,
-    registerAgent: async (registration) => void (await call('/agents', { method: 'POST', body: registration })),
+    // An example run may bring a fresh key for the same client_id: replacing it is what it means.
+    registerAgent: async (registration) => void (await call('/agents', { method: 'POST', body: { ...registration, rotate: true } })),
     approvers: async () => (await call<{ approvers: DevApprover[] }>('/approvers')).approvers,
     findPending: async (argsSha256) =>
       (await call<{ approvals: ApprovalView[] }>('/approvals')).approvals.find((view) => view.status === 'pending' && view.argsSha256 === argsSha256),
