@@ -41,9 +41,10 @@ export interface AgentTokenRequest {
 /**
  * Asks the token endpoint for a token as the agent itself: client credentials with a
  * private_key_jwt assertion (SEP-1046), or the JWT bearer grant with a workload-identity JWT
- * (SEP-1933). Every attempt carries a new DPoP proof and a new assertion; a `use_dpop_nonce`
- * answer is retried once with the nonce. Nothing else is retried, and a refused JWT bearer grant
- * ends as {@link JwtBearerGrantError} without any other grant being tried.
+ * (SEP-1933). Every attempt carries a new DPoP proof and a new assertion; the sender (core's DPoP
+ * exchange) sends it once more for the server's nonce, or for a proof refused for its time with
+ * the clock corrected. Nothing else is retried, and a refused JWT bearer grant ends as
+ * {@link JwtBearerGrantError} without any other grant being tried.
  *
  * @example
  * ```ts
