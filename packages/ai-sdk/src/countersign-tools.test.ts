@@ -1,45 +1,50 @@
-import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { ConfigurationError, type GuardedTool } from '@countersign/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigurationError } from '@countersign/core';
+import { createGuardTestBench, type GuardTestBench } from '@countersign/core/testing';
+import { startDevStack, type DevStack } from '@countersign/devkit';
 import { countersignTools } from './countersign-tools.js';
 
-/** A guard that records its invocations; the adapter must only forward to it. */
-function recordingGuard(name: string, risk: GuardedTool['risk']) {
-  const calls: Array<{ args: unknown; callId: string | undefined }> = [];
-  const guard = {
-    name,
-    description: `${name} tool`,
-    schema: z.object({ amount: z.number() }),
-    risk,
-    invoke: async (args: unknown, options?: { callId?: string }) => {
-      calls.push({ args, callId: options?.callId });
-      return { status: 'done' as const, tool: name, result: { ok: true }, argsSha256: 'hash' };
-    },
-    resume: async () => ({ status: 'failed' as const, tool: name, error: new Error('unused') }),
-    authorizationDetails: () => [],
-  } as unknown as GuardedTool;
-  return { guard, calls };
-}
+// The real guard on the devkit's authorization server: one stack and agent for the file.
+let stack: DevStack;
+let bench: GuardTestBench;
+beforeAll(async () => {
+  stack = await startDevStack({ port: 0, toolApiPort: 0 });
+  bench = await createGuardTestBench(stack);
+});
+afterAll(async () => {
+  await bench?.close();
+  await stack?.close();
+});
+
+const payoutArgs = { accountId: 'acc-1', recipient: 'ACME', amount: 250, currency: 'EUR' };
 
 describe('countersignTools', () => {
-  it('gives each guarded tool an AI SDK tool; only irreversible ones get an approval function', () => {
-    const { tools, toolApproval } = countersignTools([recordingGuard('read_it', 'read').guard, recordingGuard('pay', 'irreversible').guard]);
-    expect(Object.keys(tools)).toEqual(['read_it', 'pay']);
-    expect(tools.pay!.description).toBe('pay tool');
-    expect(toolApproval.read_it).toBe('not-applicable');
-    expect(typeof toolApproval.pay).toBe('function');
+  it('gives each guarded tool an AI SDK tool; only irreversible ones get an approval function', async () => {
+    const { listAccounts, createPayout } = await bench.tools();
+    const { tools, toolApproval } = countersignTools([listAccounts, createPayout]);
+    expect(Object.keys(tools)).toEqual(['list_accounts', 'create_payout']);
+    expect(tools.create_payout!.description).toBe(createPayout.description);
+    expect(toolApproval.list_accounts).toBe('not-applicable');
+    expect(typeof toolApproval.create_payout).toBe('function');
   });
 
   it('executes through the guard with the model tool call id, and answers with the outcome content', async () => {
-    const { guard, calls } = recordingGuard('read_it', 'read');
-    const { tools } = countersignTools([guard]);
-    const output = await tools.read_it!.execute!({ amount: 1 }, { toolCallId: 'call_1', messages: [] } as never);
-    expect(output).toEqual({ status: 'done', tool: 'read_it', result: { ok: true } });
-    expect(calls).toEqual([{ args: { amount: 1 }, callId: 'call_1' }]);
+    const { listAccounts, createPayout, executions, ledger } = await bench.tools();
+    const { tools } = countersignTools([listAccounts, createPayout]);
+    const output = await tools.list_accounts!.execute!({}, { toolCallId: 'call_1', messages: [] } as never);
+    expect(output).toEqual({ status: 'done', tool: 'list_accounts', result: { accounts: ['acc-1'] } });
+    expect(executions.listAccounts).toBe(1);
+    const pending = await tools.create_payout!.execute!(payoutArgs, { toolCallId: 'call_2', messages: [] } as never);
+    expect(pending).toMatchObject({ status: 'approval_pending', approver: 'alice', bindingMessage: 'Pay 250 EUR to ACME' });
+    // The guard keyed the call on the model's tool call id: a re-run of call_2 resumes it.
+    expect((await ledger.findByCall('create_payout', 'call_2'))?.id).toBe((pending as { approvalId: string }).approvalId);
+    expect(executions.createPayout).toEqual([]);
   });
 
-  it('refuses two tools with one name and a negative decision timeout', () => {
-    expect(() => countersignTools([recordingGuard('a', 'read').guard, recordingGuard('a', 'write').guard])).toThrow(ConfigurationError);
+  it('refuses two tools with one name and a negative decision timeout', async () => {
+    const first = await bench.tools();
+    const second = await bench.tools();
+    expect(() => countersignTools([first.listAccounts, second.listAccounts])).toThrow(ConfigurationError);
     expect(() => countersignTools([], { decisionTimeoutMs: -1 })).toThrow(ConfigurationError);
   });
 });

@@ -30,5 +30,7 @@ export { MODEL_INSTRUCTIONS, modelInstruction, modelOutcomeKind, pendingSummary,
 export type { ModelOutcomeKind } from './model-instructions.js';
 export { pendingCallOf, pendingOutcomeOf, argumentsHashOf, findWaitingCall } from './pending-call.js';
 export type { PendingCall } from './pending-call.js';
+export { modelContent } from './model-content.js';
+export type { ModelContent } from './model-content.js';
 export { waitForDecision } from './wait-for-decision.js';
 export type { WaitForDecisionOptions } from './wait-for-decision.js';
