@@ -6,21 +6,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ToolOutcome } from '@countersign/core';
 import { MODEL_INSTRUCTIONS, modelInstruction, modelOutcomeKind, type ModelOutcomeKind } from '@countersign/core/adapters';
-import { createGuardTestBench, type GuardTestBench } from '@countersign/core/testing';
-import { startDevStack, type DevStack } from '@countersign/devkit';
+import { useGuardTestBench } from '@countersign/core/testing';
+import { startDevStack } from '@countersign/devkit';
 import { toolCallContent as aiSdkContent } from '@countersign/ai-sdk';
 import { formatToolOutcome } from '@countersign/openai';
 import { toolMessageFields } from '../packages/langchain/src/tool-messages.js';
 import { UnknownToolError } from '../packages/openai/src/errors.js';
 
-let stack: DevStack;
-let bench: GuardTestBench;
+const useBench = useGuardTestBench({ beforeAll, afterAll }, () => startDevStack({ port: 0, toolApiPort: 0 }));
 const outcomes = new Map<ModelOutcomeKind, ToolOutcome<unknown>>();
 const payout = (recipient: string) => ({ accountId: 'acc-1', recipient, amount: 250, currency: 'EUR' });
 
 beforeAll(async () => {
-  stack = await startDevStack({ port: 0, toolApiPort: 0 });
-  bench = await createGuardTestBench(stack);
+  const bench = useBench();
   const keep = (outcome: ToolOutcome<unknown>) => outcomes.set(modelOutcomeKind(outcome), outcome);
   const tools = await bench.tools({ requestedExpiry: 2 });
 
@@ -44,10 +42,6 @@ beforeAll(async () => {
   await failing.approve(approved.approvalId);
   keep(await failing.createPayout.resume(approved.approvalId, payout('Umbrella'), { wait: true })); // tool_error
   keep({ status: 'failed', tool: 'wire_money', error: new UnknownToolError('wire_money', ['create_payout']) }); // unknown_tool, as adapters report it
-});
-afterAll(async () => {
-  await bench?.close();
-  await stack?.close();
 });
 
 /** What each adapter gives the model for `outcome`, as text. */

@@ -8,9 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startDevStack, TREASURY_SCOPES, type DevStack } from '@countersign/devkit';
 import { ApprovalStoreError, ConfigurationError, createAgent, guardTool, type Agent, type ToolApprovalPending } from '@countersign/core';
-import type { StoredToolCall } from '@countersign/core/tools';
 import { redisApprovalStore, RedisUnavailableError, type RedisApprovalStore } from '@countersign/redis';
-import { approvalStoreContract } from '@countersign/core/testing';
+import { approvalStoreContract, sampleToolCall as call } from '@countersign/core/testing';
 import { checkCoalescingLookups } from '../packages/core/src/tools/testing/coalescing-contract.js';
 import { createDevAgent, type DevAgent } from './helpers/dev-agent.js';
 import { startRedisServer, type TestRedis } from './helpers/redis-server.js';
@@ -38,30 +37,6 @@ function storeFor(prefix: string, options: Partial<Parameters<typeof redisApprov
   return store;
 }
 const newPrefix = () => `test-${++prefixes}:`;
-
-function call(id: string, overrides: Partial<StoredToolCall> = {}): StoredToolCall {
-  return {
-    id,
-    tool: 'create_payout',
-    callId: `call-${id}`,
-    argsSha256: 'hash',
-    state: 'pending',
-    updatedAt: 1,
-    approval: {
-      version: 1,
-      id,
-      authReqId: 'handle',
-      status: 'pending',
-      expiresAt: Date.now() + 60_000,
-      interval: 5,
-      nextPollAt: 5,
-      loginHint: 'alice',
-      bindingMessage: 'Pay',
-      authorizationDetails: [{ type: 'agent_action', tool: 'create_payout', args_sha256: 'hash' }],
-    },
-    ...overrides,
-  };
-}
 
 const prefixOf = new WeakMap<object, string>();
 approvalStoreContract({ describe, it }, 'redisApprovalStore', {

@@ -1,26 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '@countersign/core';
-import { createGuardTestBench, type GuardTestBench } from '@countersign/core/testing';
-import { startDevStack, type DevStack } from '@countersign/devkit';
-import { countersignTools } from './countersign-tools.js';
+import { useGuardTestBench } from '@countersign/core/testing';
+import { startDevStack } from '@countersign/devkit';
 
 // The real guard on the devkit's authorization server: one stack and agent for the file.
-let stack: DevStack;
-let bench: GuardTestBench;
-beforeAll(async () => {
-  stack = await startDevStack({ port: 0, toolApiPort: 0 });
-  bench = await createGuardTestBench(stack);
-});
-afterAll(async () => {
-  await bench?.close();
-  await stack?.close();
-});
+const bench = useGuardTestBench({ beforeAll, afterAll }, () => startDevStack({ port: 0, toolApiPort: 0 }));
+import { countersignTools } from './countersign-tools.js';
+
 
 const payoutArgs = { accountId: 'acc-1', recipient: 'ACME', amount: 250, currency: 'EUR' };
 
 describe('countersignTools', () => {
   it('gives each guarded tool an AI SDK tool; only irreversible ones get an approval function', async () => {
-    const { listAccounts, createPayout } = await bench.tools();
+    const { listAccounts, createPayout } = await bench().tools();
     const { tools, toolApproval } = countersignTools([listAccounts, createPayout]);
     expect(Object.keys(tools)).toEqual(['list_accounts', 'create_payout']);
     expect(tools.create_payout!.description).toBe(createPayout.description);
@@ -29,7 +21,7 @@ describe('countersignTools', () => {
   });
 
   it('executes through the guard with the model tool call id, and answers with the outcome content', async () => {
-    const { listAccounts, createPayout, executions, ledger } = await bench.tools();
+    const { listAccounts, createPayout, executions, ledger } = await bench().tools();
     const { tools } = countersignTools([listAccounts, createPayout]);
     const output = await tools.list_accounts!.execute!({}, { toolCallId: 'call_1', messages: [] } as never);
     expect(output).toEqual({ status: 'done', tool: 'list_accounts', result: { accounts: ['acc-1'] } });
@@ -42,8 +34,8 @@ describe('countersignTools', () => {
   });
 
   it('refuses two tools with one name and a negative decision timeout', async () => {
-    const first = await bench.tools();
-    const second = await bench.tools();
+    const first = await bench().tools();
+    const second = await bench().tools();
     expect(() => countersignTools([first.listAccounts, second.listAccounts])).toThrow(ConfigurationError);
     expect(() => countersignTools([], { decisionTimeoutMs: -1 })).toThrow(ConfigurationError);
   });

@@ -1,7 +1,10 @@
 import { Agent, Runner, RunState, type ModelRequest } from '@openai/agents';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createGuardTestBench, type BenchTools, type GuardTestBench } from '@countersign/core/testing';
-import { startDevStack, type DevStack } from '@countersign/devkit';
+import { useGuardTestBench, type BenchTools } from '@countersign/core/testing';
+import { startDevStack } from '@countersign/devkit';
+
+// The real guard on the devkit's authorization server: one stack and agent for the file.
+const bench = useGuardTestBench({ beforeAll, afterAll }, () => startDevStack({ port: 0, toolApiPort: 0 }));
 import { createAgentsTools, type AgentsTools } from './agents.js';
 import type { ToolCallContent } from './tool-output.js';
 import { scriptedAgentsModel, type ScriptedAgentsModel } from './testing/scripted-agents-model.js';
@@ -10,25 +13,14 @@ const payoutArgs = { accountId: 'acc-1', recipient: 'ACME', amount: 250, currenc
 
 const runner = new Runner({ tracingDisabled: true });
 let model: ScriptedAgentsModel;
-let stack: DevStack;
-let bench: GuardTestBench;
 let guarded: BenchTools;
 let listAccounts: BenchTools['listAccounts'];
 let createPayout: BenchTools['createPayout'];
 let executions: BenchTools['executions'];
 
-// The real guard on the devkit's authorization server: one stack and agent for the file.
-beforeAll(async () => {
-  stack = await startDevStack({ port: 0, toolApiPort: 0 });
-  bench = await createGuardTestBench(stack);
-});
-afterAll(async () => {
-  await bench?.close();
-  await stack?.close();
-});
 beforeEach(async () => {
   model = scriptedAgentsModel();
-  guarded = await bench.tools();
+  guarded = await bench().tools();
   ({ listAccounts, createPayout, executions } = guarded);
 });
 
@@ -91,7 +83,7 @@ describe('createAgentsTools with @openai/agents', () => {
     let settled = await countersign.settle(result.state);
     expect(settled).toMatchObject({ approved: [], rejected: [], pending: [expect.objectContaining({ callId: 'call_pay' })] });
 
-    await bench.approve(pendingOf(countersign, result.interruptions, 'call_pay'), 'alice');
+    await bench().approve(pendingOf(countersign, result.interruptions, 'call_pay'), 'alice');
     settled = await countersign.settle(result.state, { wait: true });
     expect(settled.approved.map(({ callId, outcome }) => [callId, outcome.status])).toEqual([['call_pay', 'done']]);
     expect(settled.pending).toEqual([]);
@@ -122,7 +114,7 @@ describe('createAgentsTools with @openai/agents', () => {
     const { countersign, agent } = await setup();
     model.script({ toolCalls: [{ id: 'call_pay', name: 'create_payout', arguments: payoutArgs }] });
     let result = await runner.run(agent, 'pay');
-    await bench.deny(pendingOf(countersign, result.interruptions, 'call_pay'), 'supplier under review');
+    await bench().deny(pendingOf(countersign, result.interruptions, 'call_pay'), 'supplier under review');
     const settled = await countersign.settle(result.state, { wait: true });
     expect(settled.rejected.map(({ outcome }) => outcome.status)).toEqual(['denied']);
     model.script({ text: 'The payout was declined: supplier under review.' });
@@ -171,7 +163,7 @@ describe('createAgentsTools with @openai/agents', () => {
     model.script({ toolCalls: [{ id: 'call_pay', name: 'create_payout', arguments: payoutArgs }] });
     const interrupted = await runner.run(first.agent, 'pay');
     const saved = interrupted.state.toString();
-    await bench.approve(pendingOf(first.countersign, interrupted.interruptions, 'call_pay'));
+    await bench().approve(pendingOf(first.countersign, interrupted.interruptions, 'call_pay'));
 
     const second = await setup();
     const state = await RunState.fromString(second.agent, saved);
@@ -186,14 +178,14 @@ describe('createAgentsTools with @openai/agents', () => {
   });
 
   it('follows the SDK renaming a tool name it does not accept', async () => {
-    const renamed = await bench.tools({ payoutName: 'create-payout' });
+    const renamed = await bench().tools({ payoutName: 'create-payout' });
     const countersign = await createAgentsTools([renamed.createPayout]);
     expect(countersign.tools[0]!.name).toBe('create_payout');
     const agent = new Agent({ name: 'admin', model, tools: countersign.tools });
     model.script({ toolCalls: [{ id: 'call_rot', name: 'create_payout', arguments: payoutArgs }] }, { text: 'Rotated.' });
     let result = await runner.run(agent, 'pay');
     expect(countersign.pendingCalls(result.interruptions)).toHaveLength(1);
-    await bench.approve(pendingOf(countersign, result.interruptions, 'call_rot'));
+    await bench().approve(pendingOf(countersign, result.interruptions, 'call_rot'));
     await countersign.settle(result.state, { wait: true });
     result = await runner.run(agent, result.state);
     expect(renamed.executions.createPayout).toHaveLength(1);

@@ -2,8 +2,11 @@ import OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { GuardedTool } from '@countersign/core';
-import { createGuardTestBench, type BenchTools, type GuardTestBench } from '@countersign/core/testing';
-import { startDevStack, type DevStack } from '@countersign/devkit';
+import { useGuardTestBench, type BenchTools } from '@countersign/core/testing';
+import { startDevStack } from '@countersign/devkit';
+
+// The real guard on the devkit's authorization server: one stack and agent for the file.
+const bench = useGuardTestBench({ beforeAll, afterAll }, () => startDevStack({ port: 0, toolApiPort: 0 }));
 import { createChatCompletionsTools, replaceToolMessages } from './chat-completions.js';
 import type { ToolCallContent } from './tool-output.js';
 import type { PendingToolCall } from './lib/guarded-tool-calls.js';
@@ -13,29 +16,23 @@ const payoutArgs = { accountId: 'acc-1', recipient: 'ACME', amount: 250, currenc
 
 let server: ScriptedOpenAIServer;
 let openai: OpenAI;
-let stack: DevStack;
-let bench: GuardTestBench;
 let listAccounts: BenchTools['listAccounts'];
 let createPayout: BenchTools['createPayout'];
 let executions: BenchTools['executions'];
 let guarded: BenchTools;
 
-// One real authorization server and one real agent for the file; each test gets fresh guarded
-// tools with a ledger of their own (the real guard: real CIBA requests, decided at the devkit).
+// Each test gets fresh guarded tools with a ledger of their own, on the file's one devkit stack and
+// agent (the real guard: real CIBA requests, decided at the devkit).
 beforeAll(async () => {
   server = await startScriptedOpenAIServer();
   openai = new OpenAI({ apiKey: 'test-key', baseURL: server.baseURL, maxRetries: 0 });
-  stack = await startDevStack({ port: 0, toolApiPort: 0 });
-  bench = await createGuardTestBench(stack);
 });
 afterAll(async () => {
   await server?.close();
-  await bench?.close();
-  await stack?.close();
 });
 beforeEach(async () => {
   server.requests.length = 0;
-  guarded = await bench.tools();
+  guarded = await bench().tools();
   ({ listAccounts, createPayout, executions } = guarded);
 });
 
@@ -104,7 +101,7 @@ describe('createChatCompletionsTools with the openai client', () => {
     expect(await tools.resume()).toEqual([]); // undecided: nothing to report, still pending
     expect(tools.pendingCalls()).toHaveLength(1);
 
-    await bench.approve(pendingOf(tools, 'call_pay'), 'alice');
+    await bench().approve(pendingOf(tools, 'call_pay'), 'alice');
     const finals = await tools.resume({ wait: true });
     expect(finals).toHaveLength(1);
     expect(finals[0]!.tool_call_id).toBe('call_pay');
@@ -133,7 +130,7 @@ describe('createChatCompletionsTools with the openai client', () => {
     server.script({ toolCalls: [{ id: 'call_deny', name: 'create_payout', arguments: payoutArgs }] });
     const assistant = await ask([{ role: 'user', content: 'pay' }], tools);
     const replies = await tools.handle(assistant.tool_calls);
-    await bench.deny(pendingOf(tools, 'call_deny'), 'not this supplier');
+    await bench().deny(pendingOf(tools, 'call_deny'), 'not this supplier');
     const finals = await tools.resume({ wait: true });
     expect(content(finals[0]!)).toMatchObject({ status: 'denied', reason: 'the approver denied the request: not this supplier', tool: 'create_payout' });
 
@@ -145,7 +142,7 @@ describe('createChatCompletionsTools with the openai client', () => {
   });
 
   it('reports expiry as final', async () => {
-    ({ createPayout, executions } = await bench.tools({ requestedExpiry: 2 }));
+    ({ createPayout, executions } = await bench().tools({ requestedExpiry: 2 }));
     const tools = createChatCompletionsTools([createPayout]);
     await tools.handle([{ id: 'call_x', type: 'function', function: { name: 'create_payout', arguments: JSON.stringify(payoutArgs) } }]);
     const [final] = await tools.resume({ wait: true }); // nobody decides
@@ -196,10 +193,10 @@ describe('createChatCompletionsTools with the openai client', () => {
       ['call_b', 'done'],
       ['call_c', 'approval_pending'],
     ]);
-    await bench.approve(pendingOf(tools, 'call_c'));
+    await bench().approve(pendingOf(tools, 'call_c'));
     await new Promise((resolve) => setTimeout(resolve, 1_100)); // both polls are due: only call_c is decided
     expect((await tools.resume()).map((reply) => reply.tool_call_id)).toEqual(['call_c']);
-    await bench.approve(pendingOf(tools, 'call_a'));
+    await bench().approve(pendingOf(tools, 'call_a'));
     expect((await tools.resume({ wait: true })).map((reply) => reply.tool_call_id)).toEqual(['call_a']);
     expect(executions.createPayout.map((execution) => execution.args.amount)).toEqual([10, 250]);
   });
@@ -208,7 +205,7 @@ describe('createChatCompletionsTools with the openai client', () => {
     const before = createChatCompletionsTools([createPayout]);
     await before.handle([{ id: 'call_r', type: 'function', function: { name: 'create_payout', arguments: JSON.stringify(payoutArgs) } }]);
     const saved = JSON.parse(JSON.stringify(before.pendingCalls()));
-    await bench.approve(saved[0]);
+    await bench().approve(saved[0]);
 
     const after = createChatCompletionsTools([createPayout]);
     const finals = await after.resume({ calls: saved, wait: true });
@@ -220,8 +217,8 @@ describe('createChatCompletionsTools with the openai client', () => {
   it('keeps a call pending when the decision cannot be read (server down) and says why', async () => {
     const tools = createChatCompletionsTools([createPayout]);
     await tools.handle([{ id: 'call_n', type: 'function', function: { name: 'create_payout', arguments: JSON.stringify(payoutArgs) } }]);
-    await bench.approve(pendingOf(tools, 'call_n'));
-    bench.failNextTokenRequest({ error: new Error('connect ECONNREFUSED') });
+    await bench().approve(pendingOf(tools, 'call_n'));
+    bench().failNextTokenRequest({ error: new Error('connect ECONNREFUSED') });
     expect(await tools.resume({ wait: true })).toEqual([]);
     expect(tools.pendingCalls()[0]!.lastError).toEqual({ code: 'ERR_NETWORK', message: expect.stringMatching(/\S/) });
     const [final] = await tools.resume({ wait: true });
@@ -232,18 +229,18 @@ describe('createChatCompletionsTools with the openai client', () => {
   it('keeps a call pending through a failed poll the guard marks retryable, whatever the error', async () => {
     const tools = createChatCompletionsTools([createPayout]);
     await tools.handle([{ id: 'call_o', type: 'function', function: { name: 'create_payout', arguments: JSON.stringify(payoutArgs) } }]);
-    bench.failNextTokenRequest({ status: 500, body: { error: 'server_error', error_description: 'try later' } });
+    bench().failNextTokenRequest({ status: 500, body: { error: 'server_error', error_description: 'try later' } });
     expect(await tools.resume({ wait: true })).toEqual([]);
     expect(tools.pendingCalls()[0]!.lastError).toMatchObject({ code: 'ERR_OAUTH' });
-    await bench.approve(pendingOf(tools, 'call_o'));
+    await bench().approve(pendingOf(tools, 'call_o'));
     expect(content((await tools.resume({ wait: true }))[0]!)).toMatchObject({ status: 'done' });
   });
 
   it('reports a tool that failed after approval as final, and does not run it again', async () => {
-    const failing = await bench.tools({ payoutFailure: new Error('insufficient funds') });
+    const failing = await bench().tools({ payoutFailure: new Error('insufficient funds') });
     const tools = createChatCompletionsTools([failing.createPayout]);
     await tools.handle([{ id: 'call_f', type: 'function', function: { name: 'create_payout', arguments: JSON.stringify(payoutArgs) } }]);
-    await bench.approve(pendingOf(tools, 'call_f'));
+    await bench().approve(pendingOf(tools, 'call_f'));
     const [final] = await tools.resume({ wait: true });
     expect(content(final!)).toMatchObject({ status: 'failed', error: { code: 'ERR_TOOL_EXECUTION', message: 'tool create_payout failed: insufficient funds' } });
     expect(tools.pendingCalls()).toEqual([]);
@@ -254,7 +251,7 @@ describe('createChatCompletionsTools with the openai client', () => {
   it('waits for the decision with resume({ wait: true })', async () => {
     const tools = createChatCompletionsTools([createPayout]);
     await tools.handle([{ id: 'call_w', type: 'function', function: { name: 'create_payout', arguments: JSON.stringify(payoutArgs) } }]);
-    setTimeout(() => void bench.approve(pendingOf(tools, 'call_w')), 30);
+    setTimeout(() => void bench().approve(pendingOf(tools, 'call_w')), 30);
     const [final] = await tools.resume({ wait: true });
     expect(content(final!)).toMatchObject({ status: 'done' });
   });

@@ -1,8 +1,11 @@
 import OpenAI from 'openai';
 import type { ResponseInputItem } from 'openai/resources/responses/responses';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createGuardTestBench, type BenchTools, type GuardTestBench } from '@countersign/core/testing';
-import { startDevStack, type DevStack } from '@countersign/devkit';
+import { useGuardTestBench, type BenchTools } from '@countersign/core/testing';
+import { startDevStack } from '@countersign/devkit';
+
+// The real guard on the devkit's authorization server: one stack and agent for the file.
+const bench = useGuardTestBench({ beforeAll, afterAll }, () => startDevStack({ port: 0, toolApiPort: 0 }));
 import { createResponsesTools, replaceFunctionCallOutputs } from './responses.js';
 import type { ToolCallContent } from './tool-output.js';
 import type { PendingToolCall } from './lib/guarded-tool-calls.js';
@@ -12,28 +15,21 @@ const payoutArgs = { accountId: 'acc-1', recipient: 'ACME', amount: 250, currenc
 
 let server: ScriptedOpenAIServer;
 let openai: OpenAI;
-let stack: DevStack;
-let bench: GuardTestBench;
 let guarded: BenchTools;
 let listAccounts: BenchTools['listAccounts'];
 let createPayout: BenchTools['createPayout'];
 let executions: BenchTools['executions'];
 
-// The real guard on the devkit's authorization server: one stack and agent for the file.
 beforeAll(async () => {
   server = await startScriptedOpenAIServer();
   openai = new OpenAI({ apiKey: 'test-key', baseURL: server.baseURL, maxRetries: 0 });
-  stack = await startDevStack({ port: 0, toolApiPort: 0 });
-  bench = await createGuardTestBench(stack);
 });
 afterAll(async () => {
   await server?.close();
-  await bench?.close();
-  await stack?.close();
 });
 beforeEach(async () => {
   server.requests.length = 0;
-  guarded = await bench.tools({ approver: 'bob' });
+  guarded = await bench().tools({ approver: 'bob' });
   ({ listAccounts, createPayout, executions } = guarded);
 });
 
@@ -73,7 +69,7 @@ describe('createResponsesTools with the openai client', () => {
     expect(server.requests[1]!.body.input).toContainEqual(outputs[1]);
 
     expect(await tools.resume()).toEqual([]);
-    await bench.approve(pendingOf(tools, 'call_pay'), 'bob');
+    await bench().approve(pendingOf(tools, 'call_pay'), 'bob');
     const finals = await tools.resume({ wait: true });
     expect(finals.map((output) => [output.call_id, content(output).status])).toEqual([['call_pay', 'done']]);
     expect(content(finals[0]!)).toMatchObject({ result: { payoutId: 'payout-1' }, approvedBy: ['bob'] });
@@ -93,7 +89,7 @@ describe('createResponsesTools with the openai client', () => {
     server.script({ toolCalls: [{ id: 'call_d', name: 'create_payout', arguments: payoutArgs }] });
     const response = await openai.responses.create({ model: 'gpt-test', input: 'pay', tools: tools.definitions });
     await tools.handle(response.output);
-    await bench.deny(pendingOf(tools, 'call_d'), 'wrong account');
+    await bench().deny(pendingOf(tools, 'call_d'), 'wrong account');
     const [final] = await tools.resume({ wait: true });
     expect(content(final!)).toMatchObject({ status: 'denied', reason: 'the approver denied the request: wrong account' });
     server.script({ text: 'It was declined.' });

@@ -122,3 +122,40 @@ async function untilPollDue(ledger: ApprovalStore, approvalId: string): Promise<
   const wait = nextPollAt - Date.now();
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 5));
 }
+
+/** The `beforeAll` and `afterAll` of the caller's test runner (vitest, jest and node:test all fit). */
+export interface SuiteHooks {
+  beforeAll(setup: () => Promise<void>): unknown;
+  afterAll(teardown: () => Promise<void>): unknown;
+}
+
+/**
+ * One stack and one {@link GuardTestBench} for the calling test file: `start` starts the stack
+ * before the file's tests (the devkit's `startDevStack`), and both are closed after them. Returns
+ * the bench, once started.
+ *
+ * ```ts
+ * const bench = useGuardTestBench({ beforeAll, afterAll }, () => startDevStack({ port: 0, toolApiPort: 0 }));
+ * it('…', async () => { const { createPayout } = await bench().tools(); … });
+ * ```
+ */
+export function useGuardTestBench(
+  hooks: SuiteHooks,
+  start: () => Promise<GuardTestStack & { close(): Promise<void> }>,
+  options: Partial<RegisteredAgentOptions> = {},
+): () => GuardTestBench {
+  let stack: (GuardTestStack & { close(): Promise<void> }) | undefined;
+  let bench: GuardTestBench | undefined;
+  hooks.beforeAll(async () => {
+    stack = await start();
+    bench = await createGuardTestBench(stack, options);
+  });
+  hooks.afterAll(async () => {
+    await bench?.close();
+    await stack?.close();
+  });
+  return () => {
+    if (bench === undefined) throw new Error('the guard test bench starts in beforeAll: use it inside tests');
+    return bench;
+  };
+}

@@ -30,5 +30,5 @@ export type { ApprovalStoreContractOptions, ContractTestRunner } from './approva
 export { agentWithLedger } from './agent-with-ledger.js';
 export { sampleTools, samplePayoutSchema } from './sample-tools.js';
 export type { SampleTools, SampleToolsOptions, SamplePayout } from './sample-tools.js';
-export { createGuardTestBench } from './guard-test-bench.js';
-export type { BenchTools, GuardTestBench, GuardTestStack } from './guard-test-bench.js';
+export { createGuardTestBench, useGuardTestBench } from './guard-test-bench.js';
+export type { BenchTools, GuardTestBench, GuardTestStack, SuiteHooks } from './guard-test-bench.js';

@@ -6,8 +6,8 @@ import { ApprovalStoreError } from '../errors.js';
 import { fileApprovalStore } from './file-approval-store.js';
 import { createKeyedLock } from './keyed-lock.js';
 import { memoryApprovalStore } from './memory-approval-store.js';
-import { approvalStoreContract } from '../testing/approval-store-contract.js';
-import type { ApprovalStore, StoredToolCall } from './tool-call-ledger.js';
+import { approvalStoreContract, sampleToolCall as call } from '../testing/approval-store-contract.js';
+import type { ApprovalStore } from './tool-call-ledger.js';
 import { checkCoalescingLookups } from './testing/coalescing-contract.js';
 
 let directory: string;
@@ -21,30 +21,6 @@ afterAll(async () => {
 let files = 0;
 const newFile = () => join(directory, `nested-${++files}`, 'approvals.json');
 const lastFile = () => join(directory, `nested-${files}`, 'approvals.json');
-
-function call(id: string, overrides: Partial<StoredToolCall> = {}): StoredToolCall {
-  return {
-    id,
-    tool: 'create_payout',
-    callId: `call-${id}`,
-    argsSha256: 'hash',
-    state: 'pending',
-    updatedAt: 1,
-    approval: {
-      version: 1,
-      id,
-      authReqId: 'handle',
-      status: 'pending',
-      expiresAt: 10,
-      interval: 5,
-      nextPollAt: 5,
-      loginHint: 'alice',
-      bindingMessage: 'Pay',
-      authorizationDetails: [{ type: 'agent_action', tool: 'create_payout', args_sha256: 'hash' }],
-    },
-    ...overrides,
-  };
-}
 
 approvalStoreContract({ describe, it }, 'memoryApprovalStore', { create: () => memoryApprovalStore() });
 approvalStoreContract({ describe, it }, 'fileApprovalStore', { create: () => fileApprovalStore(newFile()), reopen: () => fileApprovalStore(lastFile()) });
