@@ -20,7 +20,7 @@ const payout = (recipient: string) => ({ accountId: 'acc-1', recipient, amount: 
 beforeAll(async () => {
   const bench = useBench();
   const keep = (outcome: ToolOutcome<unknown>) => outcomes.set(modelOutcomeKind(outcome), outcome);
-  const tools = await bench.tools({ requestedExpiry: 2 });
+  const tools = await bench.tools();
 
   bench.failNextTokenRequest({ error: new Error('connect ECONNREFUSED') });
   keep(await tools.listAccounts.invoke({})); // failed: the routine token could not be had
@@ -30,11 +30,14 @@ beforeAll(async () => {
   keep(pending); // approval_pending
   if (pending.status !== 'approval_pending') throw new Error(`expected approval_pending, got ${pending.status}`);
   keep(await tools.createPayout.resume(pending.approvalId, payout('Globex'))); // arguments_changed
+  const shortLived = await bench.tools({ requestedExpiry: 2 });
+  const expiring = await shortLived.createPayout.invoke(payout('Hooli'));
+  if (expiring.status !== 'approval_pending') throw new Error(`expected approval_pending, got ${expiring.status}`);
   const denied = await tools.createPayout.invoke(payout('Initech'));
   if (denied.status !== 'approval_pending') throw new Error(`expected approval_pending, got ${denied.status}`);
   await tools.deny(denied.approvalId, 'not on the vendor list');
   keep(await tools.createPayout.resume(denied.approvalId, payout('Initech'), { wait: true })); // denied
-  keep(await tools.createPayout.resume(pending.approvalId, payout('ACME'), { wait: true })); // expired: nobody decided
+  keep(await shortLived.createPayout.resume(expiring.approvalId, payout('Hooli'), { wait: true })); // expired: nobody decided
 
   const failing = await bench.tools({ payoutFailure: new Error('insufficient funds') });
   const approved = await failing.createPayout.invoke(payout('Umbrella'));

@@ -53,7 +53,7 @@ describe('resumeWhenDecided', () => {
   });
 
   it('waits for every parallel approval, then resumes once with one value per interrupt', async () => {
-    const { tool: payout, paid, tools: guarded } = await payoutTool(bench(), { requestedExpiry: 2 });
+    const { tool: payout, paid, tools: guarded } = await payoutTool(bench());
     const tools = [countersignTool(payout), countersignTool(guarded.listAccounts)];
     const model = fakeModel()
       .respondWithTools([
@@ -65,21 +65,22 @@ describe('resumeWhenDecided', () => {
     const agent = createAgent({ model, tools, checkpointer: new MemorySaver() });
     const config = thread('resumer-parallel');
     await agent.invoke({ messages: [new HumanMessage('pay both')] }, config);
-    expect(await findApprovalInterrupts(agent, config)).toHaveLength(2);
-    const [first] = await guarded.requested();
-    await guarded.approve(first!); // the other one nobody decides: it expires after 2 s
+    const interrupts = await findApprovalInterrupts(agent, config);
+    expect(interrupts).toHaveLength(2);
+    const approvalOf = (toolCallId: string) => interrupts.find((entry) => entry.value.toolCallId === toolCallId)!.value.approvalId;
+    await guarded.approve(approvalOf('p-a'));
+    await guarded.deny(approvalOf('p-b'), 'unknown recipient');
     const { settlements, resumes, state } = await resumeWhenDecided(agent, config, { tools });
     expect(resumes).toBe(1);
     expect(settlements.map((settlement) => [settlement.toolCallId, settlement.status]).sort()).toEqual([
       ['p-a', 'done'],
-      ['p-b', 'expired'],
+      ['p-b', 'denied'],
     ]);
     expect(paid()).toEqual([payoutArgs]);
     const byCall = Object.fromEntries(toolMessages(state!.messages).map((message) => [message.tool_call_id, message]));
     expect(byCall['p-read']?.artifact).toMatchObject({ kind: 'countersign.done' });
     expect(byCall['p-a']?.artifact).toMatchObject({ kind: 'countersign.done' });
-    expect(byCall['p-b']?.artifact).toMatchObject({ kind: 'countersign.expired' });
-    expect(byCall['p-b']?.content).toContain('nobody approved it');
+    expect(byCall['p-b']?.artifact).toMatchObject({ kind: 'countersign.denied', reason: 'the approver denied the request: unknown recipient' });
     expect(model.callCount).toBe(2);
   });
 
@@ -169,6 +170,7 @@ describe('resumeWhenDecided', () => {
     expect(settlements.map((settlement) => settlement.status)).toEqual(['expired']);
     expect(resumes).toBe(1);
     expect(toolMessages(state!.messages)[0]?.artifact).toMatchObject({ kind: 'countersign.expired' });
+    expect(toolMessages(state!.messages)[0]?.content).toContain('nobody approved it');
     expect(paid()).toEqual([]);
   });
 

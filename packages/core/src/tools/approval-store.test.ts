@@ -38,9 +38,10 @@ describe.each([
 describe('fileApprovalStore on disk', () => {
   it('survives a restart: a new store on the same file sees every record', async () => {
     const path = newFile();
-    await fileApprovalStore(path).put(call('a', { outcome: { status: 'done', result: { payoutId: 'p1' } } }));
+    const record = call('a', { outcome: { status: 'done', result: { payoutId: 'p1' } } });
+    await fileApprovalStore(path).put(record);
     const reopened = fileApprovalStore(path);
-    expect(await reopened.get('a')).toEqual(call('a', { outcome: { status: 'done', result: { payoutId: 'p1' } } }));
+    expect(await reopened.get('a')).toEqual(record);
   });
 
   it('writes the file 0600 and leaves no temporary files', async () => {
