@@ -82,7 +82,6 @@ export class DpopExchange {
   #proofSent = false;
   /** Set by a refusal: a proof signed ahead for this request's successor would be wasted. */
   #refused = false;
-  readonly #cancelled = () => this.#refused;
 
   constructor(context: DpopExchangeContext, request: DpopExchangeRequest) {
     this.#context = context;
@@ -142,10 +141,10 @@ export class DpopExchange {
     if (presigned === undefined || !this.firstAttempt) return;
     const { method, htu, origin, clock } = this.#request;
     const nonces = this.#context.nonces;
-    const cancelled = this.#cancelled;
+    // No closure kept per exchange: only a first attempt that is sent ahead allocates one, here.
     setImmediate(() => {
       // The nonce and the offset are read when signing: a response that arrived meanwhile may have changed them.
-      if (cancelled()) return;
+      if (this.#refused) return;
       presigned.presign({ method, url: htu, nonce: nonces.get(origin), accessToken, clockOffset: clock.offsetMs / 1000 });
     });
   }

@@ -68,14 +68,13 @@ export async function sendRequest(url: URL, init: SendRequestInit): Promise<Resp
     throw new NetworkError(`fetch failed: ${url.origin}`, { cause: error });
   }
   const { statusCode: status, statusText, headers: received, body: stream } = sent;
-  const responseHeaders = toHeaderInit(received);
   if (init.redirect === 'error' && redirectStatuses.has(status)) {
     discard(stream);
     throw new ResponseError(`unexpected redirect (HTTP ${status}) from ${url.origin} with redirect: 'error'`, status);
   }
   if (method === 'HEAD' || nullBodyStatuses.has(status)) {
     discard(stream);
-    return withUrl(new Response(null, { status, statusText, headers: responseHeaders }), url);
+    return toResponse(null, status, statusText, received, url);
   }
   const contentEncoding = received['content-encoding'];
   const codings = contentEncoding ? String(contentEncoding).toLowerCase().split(',') : [];
@@ -87,13 +86,7 @@ export async function sendRequest(url: URL, init: SendRequestInit): Promise<Resp
   // bytes is a much cheaper body than one that pulls them from the socket stream.
   const buffered = codings.length === 0 ? takeBufferedBody(stream) : undefined;
   const responseBody = buffered === undefined ? decode(stream, codings) : filledStream(buffered);
-  return withUrl(new Response(responseBody as ConstructorParameters<typeof Response>[0], { status, statusText, headers: responseHeaders }), url);
-}
-
-/** A constructed Response has an empty `url`; fetch reports the URL it fetched, and callers read it. */
-function withUrl(response: Response, url: URL): Response {
-  Object.defineProperty(response, 'url', { value: url.href, enumerable: true });
-  return response;
+  return toResponse(responseBody as ConstructorParameters<typeof Response>[0], status, statusText, received, url);
 }
 
 /** A closed stream holding a copy of `bytes` (which may view a larger buffer), none when empty. */
@@ -143,20 +136,23 @@ function withType<T>(body: T, headers: Record<string, string>, type: string | nu
 }
 
 /**
- * Response headers as a `Response` takes them: the record itself when every value is one string
- * (the usual case), otherwise name-value pairs with each value of a repeated header on its own.
+ * A `Response` with `received` as its headers, each value of a repeated header appended on its own
+ * (`set-cookie`). Appended one by one rather than given as `init.headers`: the record form is
+ * converted to a new record and then validated again, which costs a third more per response.
+ *
+ * @see https://fetch.spec.whatwg.org/#dom-response
  */
-function toHeaderInit(received: Record<string, string | string[] | undefined>): Record<string, string> | [string, string][] {
-  const names = Object.keys(received);
-  if (names.every((name) => typeof received[name] === 'string')) return received as Record<string, string>;
-  const pairs: [string, string][] = [];
-  for (const name of names) {
+function toResponse(body: ConstructorParameters<typeof Response>[0], status: number, statusText: string, received: Record<string, string | string[] | undefined>, url: URL): Response {
+  const response = new Response(body, { status, statusText });
+  const headers = response.headers;
+  for (const name in received) {
     const value = received[name];
-    if (value === undefined) continue;
-    if (Array.isArray(value)) for (const item of value) pairs.push([name, item]);
-    else pairs.push([name, value]);
+    if (typeof value === 'string') headers.append(name, value);
+    else if (value !== undefined) for (const item of value) headers.append(name, item);
   }
-  return pairs;
+  // A constructed Response has an empty `url`; fetch reports the URL it fetched, and callers read it.
+  Object.defineProperty(response, 'url', { value: url.href, enumerable: true });
+  return response;
 }
 
 /**
