@@ -3,7 +3,8 @@
  * name it exports with its declaration as the TypeScript compiler emits it (comments dropped). One
  * file per entry point under packages/core/api/ (core.api.md for the root, core.<subpath>.api.md
  * for the others), checked in, so a change of the public surface shows as a diff in review. Fails
- * when a public declaration uses one of Countersign's types that no entry point exports, and when
+ * when a public declaration uses one of Countersign's types that no entry point exports, when a
+ * name other than an error class is exported by two entry points, and when
  * the root entry exports more than {@link ROOT_LIMIT} names.
  *
  *   pnpm api-report          # rewrites the reports after an intended change
@@ -83,6 +84,12 @@ function reports(entries: Record<string, string>): Map<string, string> {
     const exportedNames = new Set([...exportsOf.values()].flat().map((symbol) => symbol.getName()));
     const rootCount = exportsOf.get('@countersign/core')!.length;
     if (rootCount > ROOT_LIMIT) throw new Error(`the root entry @countersign/core exports ${rootCount} names, more than ${ROOT_LIMIT}: move building blocks to a subpath entry (docs/public-api.md)`);
+    // One name, one entry: only error classes are also in @countersign/core/errors (docs/public-api.md).
+    const entriesOf = new Map<string, string[]>();
+    for (const [name, exported] of exportsOf) for (const symbol of exported) entriesOf.set(symbol.getName(), [...(entriesOf.get(symbol.getName()) ?? []), name]);
+    const errorNames = new Set(exportsOf.get('@countersign/core/errors')?.map((symbol) => symbol.getName()));
+    const twice = [...entriesOf].filter(([name, where]) => where.length > 1 && !errorNames.has(name));
+    if (twice.length > 0) throw new Error(`names exported by more than one entry point (only an error class may be: all are in @countersign/core/errors):\n  ${twice.map(([name, where]) => `${name}: ${where.join(', ')}`).join('\n  ')}`);
     const missing = new Set<string>();
     const files = new Map<string, string>();
     for (const [name, exported] of exportsOf) {

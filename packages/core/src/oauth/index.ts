@@ -45,7 +45,6 @@ export { CIBA_GRANT_TYPE } from './grant-types.js';
 export { backchannelAuthenticationParameters } from '../approvals/backchannel-parameters.js';
 export type { ExchangeResponse } from '../lib/http-exchange.js';
 export type { BackoffOptions } from '../lib/backoff.js';
-export type { SkewClock } from '../lib/clock-skew.js';
 export {
   JWT_BEARER_GRANT_TYPE,
   workloadTokenReader,
