@@ -7,6 +7,7 @@ import { request, Response, type Dispatcher } from 'undici';
 type BodyReadable = Dispatcher.ResponseData['body'];
 import type { ReplayableBody } from '../lib/replayable-body.js';
 import { takeBufferedBody } from '../lib/buffered-body.js';
+import { BufferedResponse, withUrl } from './buffered-response.js';
 
 /** What {@link sendRequest} sends: a request `agentFetch` has already normalized. */
 export interface SendRequestInit {
@@ -85,18 +86,9 @@ export async function sendRequest(url: URL, init: SendRequestInit): Promise<Resp
   // A small answer has usually arrived whole with its headers: a stream that already holds its
   // bytes is a much cheaper body than one that pulls them from the socket stream.
   const buffered = codings.length === 0 ? takeBufferedBody(stream) : undefined;
-  const responseBody = buffered === undefined ? decode(stream, codings) : filledStream(buffered);
-  return toResponse(responseBody as ConstructorParameters<typeof Response>[0], status, statusText, received, url);
-}
-
-/** A closed stream holding a copy of `bytes` (which may view a larger buffer), none when empty. */
-function filledStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (bytes.byteLength > 0) controller.enqueue(new Uint8Array(bytes));
-      controller.close();
-    },
-  });
+  if (buffered !== undefined) return withHeaders(new BufferedResponse(buffered, { status, statusText }), received, url);
+  const responseBody = decode(stream, codings) as unknown as ConstructorParameters<typeof Response>[0];
+  return toResponse(responseBody, status, statusText, received, url);
 }
 
 /** Reads what is left of a body that is not wanted, so its connection can serve another request. */
@@ -143,16 +135,18 @@ function withType<T>(body: T, headers: Record<string, string>, type: string | nu
  * @see https://fetch.spec.whatwg.org/#dom-response
  */
 function toResponse(body: ConstructorParameters<typeof Response>[0], status: number, statusText: string, received: Record<string, string | string[] | undefined>, url: URL): Response {
-  const response = new Response(body, { status, statusText });
+  return withHeaders(new Response(body, { status, statusText }), received, url);
+}
+
+/** `response` with `received` as its headers and `url` as its URL (see {@link toResponse}). */
+function withHeaders(response: Response, received: Record<string, string | string[] | undefined>, url: URL): Response {
   const headers = response.headers;
   for (const name in received) {
     const value = received[name];
     if (typeof value === 'string') headers.append(name, value);
     else if (value !== undefined) for (const item of value) headers.append(name, item);
   }
-  // A constructed Response has an empty `url`; fetch reports the URL it fetched, and callers read it.
-  Object.defineProperty(response, 'url', { value: url.href, enumerable: true });
-  return response;
+  return withUrl(response, url.href);
 }
 
 /**
