@@ -51,6 +51,27 @@ describe('BufferedResponse', () => {
     expect((await reader.read()).done).toBe(true);
   });
 
+  it('built from a Buffer viewing a larger pooled buffer (a socket chunk), hands out none of the rest', async () => {
+    // Buffer#slice and #subarray share memory: the response must copy, whatever it is given.
+    const pool = Buffer.from('HTTP/1.1 200 OK\r\nset-cookie: secret\r\n\r\n{"ok":true}AFTER-SECRET');
+    const start = pool.indexOf('{');
+    const view = pool.subarray(start, start + '{"ok":true}'.length);
+    const response = new BufferedResponse(view, { status: 200 });
+    const copy = response.clone();
+    const buffer = await response.arrayBuffer();
+    expect(buffer.byteLength).toBe(11);
+    expect(Buffer.from(buffer).toString()).toBe('{"ok":true}');
+    new Uint8Array(buffer).fill(0x21);
+    const bytes = await copy.bytes();
+    expect(bytes.buffer.byteLength).toBe(11);
+    expect(Buffer.from(bytes).toString()).toBe('{"ok":true}');
+    const streamed = new BufferedResponse(view, { status: 200 }).body!.getReader();
+    const { value } = await streamed.read();
+    expect(value!.buffer.byteLength).toBe(11);
+    view.fill(0x3f);
+    expect(pool.toString()).toContain('AFTER-SECRET');
+  });
+
   it('text() drops a leading BOM; json() rejects bad JSON with SyntaxError', async () => {
     expect(await make('\uFEFFhi').text()).toBe('hi');
     await expect(make('{').json()).rejects.toThrow(SyntaxError);

@@ -19,7 +19,10 @@ const utf8 = new TextDecoder();
  * @see https://fetch.spec.whatwg.org/#body-mixin
  */
 export class BufferedResponse extends Response {
-  /** The body's bytes, until they are read or handed to {@link BufferedResponse.#streamed}. */
+  /**
+   * The body's bytes, in a buffer of their own, until they are read or handed to
+   * {@link BufferedResponse.#streamed}.
+   */
   #bytes: Uint8Array | undefined;
   /** Set once the body was read through one of the direct readers. */
   #used = false;
@@ -27,9 +30,13 @@ export class BufferedResponse extends Response {
   #streamed: Response | undefined;
   readonly #init: ResponseInit;
 
+  /**
+   * @param bytes the whole body; copied here, because a socket's chunk is a view into a larger
+   *   pooled buffer (other headers, other responses, other secrets) that must never be handed out.
+   */
   constructor(bytes: Uint8Array, init: ResponseInit) {
     super(null, init);
-    this.#bytes = bytes;
+    this.#bytes = new Uint8Array(bytes);
     this.#init = init;
   }
 
@@ -54,12 +61,12 @@ export class BufferedResponse extends Response {
       arrayBuffer() {
         if (this.#streamed !== undefined) return this.#streamed.arrayBuffer();
         const bytes = this.#take();
-        return bytes instanceof Promise ? bytes : Promise.resolve(bytes.slice().buffer);
+        return bytes instanceof Promise ? bytes : Promise.resolve(bytes.buffer as ArrayBuffer);
       },
       bytes() {
         if (this.#streamed !== undefined) return this.#streamed.bytes();
         const bytes = this.#take();
-        return bytes instanceof Promise ? bytes : Promise.resolve(bytes.slice());
+        return bytes instanceof Promise ? bytes : Promise.resolve(bytes as Uint8Array<ArrayBuffer>);
       },
       text() {
         if (this.#streamed !== undefined) return this.#streamed.text();
@@ -87,7 +94,7 @@ export class BufferedResponse extends Response {
         if (this.#streamed !== undefined) return withUrl(this.#streamed.clone(), this.url);
         // A used body cannot be cloned: the ordinary Response says so in fetch's words.
         if (this.#used) return this.#stream().clone();
-        return withUrl(new BufferedResponse(this.#bytes!.slice(), { ...this.#init, headers: this.headers }), this.url);
+        return withUrl(new BufferedResponse(this.#bytes!, { ...this.#init, headers: this.headers }), this.url);
       },
     };
     for (const [name, value] of Object.entries(readers)) {
@@ -118,11 +125,11 @@ export class BufferedResponse extends Response {
   }
 }
 
-/** A closed stream holding a copy of `bytes` (which may view a larger buffer), none when empty. */
+/** A closed stream holding `bytes` (a buffer of their own, no longer used elsewhere), none when empty. */
 function filledStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({
     start(controller) {
-      if (bytes.byteLength > 0) controller.enqueue(new Uint8Array(bytes));
+      if (bytes.byteLength > 0) controller.enqueue(bytes);
       controller.close();
     },
   });

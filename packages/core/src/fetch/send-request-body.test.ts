@@ -53,6 +53,15 @@ describe('sendRequest response bodies', () => {
     expect(await copy.text()).toBe('{"accounts":[{"id":"a"}]}');
   });
 
+  it('a small body read as bytes is exactly the body: no status line, headers or other memory around it', async () => {
+    const body = '{"accounts":[{"id":"a"}]}';
+    const buffer = await (await get('/json')).arrayBuffer();
+    expect(buffer.byteLength).toBe(body.length);
+    expect(Buffer.from(buffer).toString()).toBe(body);
+    const bytes = await (await get('/json')).bytes();
+    expect(bytes.buffer.byteLength).toBe(body.length);
+  });
+
   it('an empty body and a large one arrive intact', async () => {
     expect(new Uint8Array(await (await get('/empty')).arrayBuffer())).toHaveLength(0);
     expect(await (await get('/large')).text()).toBe(large);
