@@ -10,7 +10,7 @@ import { startDevStack, TREASURY_SCOPES, type DevStack } from '@countersign/devk
 import { ApprovalStoreError, ConfigurationError, createAgent, guardTool, type Agent, type ToolApprovalPending } from '@countersign/core';
 import { redisApprovalStore, RedisUnavailableError, type RedisApprovalStore } from '@countersign/redis';
 import { approvalStoreContract, sampleToolCall as call } from '@countersign/core/testing';
-import { checkCoalescingLookups } from '../packages/core/src/tools/testing/coalescing-contract.js';
+import { checkAgentScopedCallLookups, checkCoalescingLookups } from '../packages/core/src/tools/testing/coalescing-contract.js';
 import { createDevAgent, type DevAgent } from './helpers/dev-agent.js';
 import { startRedisServer, type TestRedis } from './helpers/redis-server.js';
 
@@ -60,6 +60,13 @@ describe('redisApprovalStore: key prefixes, damaged records, expiry', () => {
   it('finds coalesced calls and the pending call of one agent, tool and arguments hash from another connection (the same contract as the memory and file stores)', async () => {
     const prefix = newPrefix();
     await checkCoalescingLookups(storeFor(prefix), storeFor(prefix), call);
+  });
+
+  it('keeps agents that share the store and a model call id apart, across connections (the same contract as the memory and file stores)', async () => {
+    const prefix = newPrefix();
+    await checkAgentScopedCallLookups(storeFor(prefix), storeFor(prefix), call);
+    // One index key per agent and call id, the client id escaped.
+    expect(await raw.get(`${prefix}by-agent-call:create_payout:agent%3A2:call_0`)).toBe(`${prefix}call:y`);
   });
 
   it('reports a record someone else overwrote as ApprovalStoreError, without quoting it', async () => {

@@ -62,7 +62,10 @@ export function redisApprovalStore(options: RedisApprovalStoreOptions): RedisApp
   const connection = openRedisConnection(options);
   const { prefix } = connection;
   const recordKey = (id: string) => `${prefix}call:${id}`;
-  const indexKey = (tool: string, callId: string) => `${prefix}by-call:${tool}:${callId}`;
+  // A model call id names a call only within one agent: a record with a client id is indexed under
+  // it (escaped, so no ':' of its own splits the key), one without under the tool and call id alone.
+  const indexKey = (tool: string, callId: string, clientId?: string) =>
+    clientId === undefined ? `${prefix}by-call:${tool}:${callId}` : `${prefix}by-agent-call:${tool}:${encodeURIComponent(clientId)}:${callId}`;
   // Tool names and hashes hold no ':', so the client id can come last unescaped.
   const pendingKey = (tool: string, argsSha256: string, clientId: string) => `${prefix}by-args:${tool}:${argsSha256}:${clientId}`;
   const leaseKey = (name: string) => `${prefix}lease:${name}`;
@@ -89,13 +92,15 @@ export function redisApprovalStore(options: RedisApprovalStoreOptions): RedisApp
 
   /** The model tool calls `record` answers for. */
   const callsOf = (record: StoredToolCall) => [...(record.callId === undefined ? [] : [record.callId]), ...(record.sharedWith ?? [])];
+  /** The index keys that point at `record`: one per model tool call it answers for. */
+  const indexKeysOf = (record: StoredToolCall) => callsOf(record).map((callId) => indexKey(record.tool, callId, record.clientId));
   /**
    * Key count, keys (the record, an index per model tool call it answers for and, for a new pending
    * record, its arguments index for identical calls to join), then the script's arguments.
    */
   const writeArguments = (record: StoredToolCall, text: string, expected: string, created = false) => {
     const expiry = Math.max(record.approval.expiresAt, Date.now()) + retainMs;
-    const keys = [recordKey(record.id), ...callsOf(record).map((callId) => indexKey(record.tool, callId))];
+    const keys = [recordKey(record.id), ...indexKeysOf(record)];
     if (created && record.state === 'pending' && record.clientId !== undefined) keys.push(pendingKey(record.tool, record.argsSha256, record.clientId));
     return [keys.length, ...keys, expected, text, expiry] as const;
   };
@@ -113,6 +118,18 @@ export function redisApprovalStore(options: RedisApprovalStoreOptions): RedisApp
     remember(record.id, reply[0] === 1 ? text : reply[1]);
     return reply[0] === 1 ? { written: true as const } : { written: false as const, text: reply[1] };
   };
+  /** Every key matching the glob `pattern`. */
+  const scanKeys = (pattern: string) =>
+    connection.run('list tool calls', async (client) => {
+      const found: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 200);
+        cursor = next;
+        found.push(...batch);
+      } while (cursor !== '0');
+      return found;
+    });
   const decoded = (id: string, text: string | undefined) => (text === undefined ? undefined : { text, record: decodeStoredCall(text, recordKey(id)) });
   const read = async (id: string) => {
     const text = (await connection.run('read a tool call', (client) => client.get(recordKey(id)))) ?? undefined;
@@ -135,11 +152,17 @@ export function redisApprovalStore(options: RedisApprovalStoreOptions): RedisApp
     async get(id) {
       return (await read(id))?.record;
     },
-    async findByCall(tool, callId) {
-      const id = await connection.run('find a tool call', (client) => client.get(indexKey(tool, callId)));
-      if (id === null || !id.startsWith(`${prefix}call:`)) return undefined;
-      const record = (await read(id.slice(`${prefix}call:`.length)))?.record;
-      return record !== undefined && answersCall(record, tool, callId) ? record : undefined;
+    async findByCall(tool, callId, clientId) {
+      // An agent's own record first, then one stored without a client id (which answers any agent).
+      // Without a client id (an operator's lookup, not the guard's), any agent's record answers.
+      const keys = clientId === undefined ? [indexKey(tool, callId), ...(await scanKeys(`${escapeGlob(prefix)}by-agent-call:${escapeGlob(tool)}:*:${escapeGlob(callId)}`))] : [indexKey(tool, callId, clientId), indexKey(tool, callId)];
+      const ids = await connection.run('find a tool call', (client) => client.mget(keys));
+      for (const id of ids) {
+        if (id === null || !id.startsWith(`${prefix}call:`)) continue;
+        const record = (await read(id.slice(`${prefix}call:`.length)))?.record;
+        if (record !== undefined && answersCall(record, tool, callId, clientId)) return record;
+      }
+      return undefined;
     },
     async findPending(tool, argsSha256, clientId) {
       const id = await connection.run('find a pending tool call', (client) => client.get(pendingKey(tool, argsSha256, clientId)));
@@ -183,16 +206,7 @@ export function redisApprovalStore(options: RedisApprovalStoreOptions): RedisApp
       throw new ApprovalStoreError(`update of tool call ${id} kept conflicting with other writers (${MAX_UPDATE_ATTEMPTS} attempts); retry later`);
     },
     async list() {
-      const keys = await connection.run('list tool calls', async (client) => {
-        const found: string[] = [];
-        let cursor = '0';
-        do {
-          const [next, batch] = await client.scan(cursor, 'MATCH', `${escapeGlob(prefix)}call:*`, 'COUNT', 200);
-          cursor = next;
-          found.push(...batch);
-        } while (cursor !== '0');
-        return found;
-      });
+      const keys = await scanKeys(`${escapeGlob(prefix)}call:*`);
       if (keys.length === 0) return [];
       const texts = await connection.run('read tool calls', (client) => client.mget(keys));
       return texts.flatMap((text, index) => (text === null ? [] : [decodeStoredCall(text, keys[index]!)]));
@@ -201,7 +215,7 @@ export function redisApprovalStore(options: RedisApprovalStoreOptions): RedisApp
       const current = await read(id);
       await connection.run('delete a tool call', (client) => {
         const keys = [recordKey(id)];
-        if (current !== undefined) keys.push(...callsOf(current.record).map((callId) => indexKey(current.record.tool, callId)));
+        if (current !== undefined) keys.push(...indexKeysOf(current.record));
         // An arguments index left behind points at nothing: findPending checks the record it names.
         return client.del(...keys);
       });

@@ -56,8 +56,12 @@ export function encodeStoredCall(record: StoredToolCall, key: string): { text: s
   return { text, record: decodeStoredCall(text, key) };
 }
 
-/** Whether `record` answers for the model tool call `callId` of `tool` (its own, or one coalesced onto it). */
-export function answersCall(record: StoredToolCall, tool: string, callId: string): boolean {
+/**
+ * Whether `record` answers for the model tool call `callId` of `tool` (its own, or one coalesced onto
+ * it) and, given `clientId`, was not stored by another agent.
+ */
+export function answersCall(record: StoredToolCall, tool: string, callId: string, clientId?: string): boolean {
+  if (clientId !== undefined && record.clientId !== undefined && record.clientId !== clientId) return false;
   return record.tool === tool && (record.callId === callId || (record.sharedWith?.includes(callId) ?? false));
 }
 

@@ -122,14 +122,15 @@ export function createApprovalFlow<Result>(ports: ToolCallPorts, definition: Too
    * whoever takes the call's lease asks; the others wait for its record and resume it.
    */
   async function requestOnce(callId: string, call: ParsedCall, options: InvokeOptions): Promise<ToolOutcome<Result>> {
-    const lease = `call:${tool}:${callId}`;
+    // The client id is in the name: another agent's call with the same id is another call.
+    const lease = `call:${tool}:${clientId}:${callId}`;
     const deadline = Date.now() + SETTLE_TIMEOUT_MS;
     for (;;) {
       const fence = await store.acquireLease(lease, leaseMs);
       if (fence !== undefined) {
         let outcome: ToolOutcome<Result>;
         try {
-          const existing = await store.findByCall(tool, callId);
+          const existing = await store.findByCall(tool, callId, clientId);
           if (existing !== undefined) outcome = await resume(existing.id, call, options);
           else outcome = await request(call, { ...options, callId, wait: false });
         } finally {
@@ -137,7 +138,7 @@ export function createApprovalFlow<Result>(ports: ToolCallPorts, definition: Too
         }
         return options.wait && outcome.status === 'approval_pending' ? resume(outcome.approvalId, call, options) : outcome;
       }
-      const existing = await store.findByCall(tool, callId);
+      const existing = await store.findByCall(tool, callId, clientId);
       if (existing !== undefined) return resume(existing.id, call, options);
       if (Date.now() >= deadline || options.signal?.aborted) {
         return { status: 'failed', tool, error: new ToolCallInProgressError(`for tool call ${callId}`), retryable: true };
@@ -154,6 +155,10 @@ export function createApprovalFlow<Result>(ports: ToolCallPorts, definition: Too
     const record = await store.get(approvalId);
     if (record === undefined) throw new ApprovalStoreError(`no stored tool call for approval ${approvalId}`);
     if (record.tool !== tool) throw new ConfigurationError(`approval ${approvalId} belongs to tool ${record.tool}, not ${tool}`);
+    // Another agent's call: its approval is not this agent's to poll, run or settle.
+    if (record.clientId !== undefined && record.clientId !== clientId) {
+      throw new ApprovalMismatchError(`approval ${approvalId} was asked for by another agent; nothing ran, a new approval is needed`);
+    }
     if (record.argsSha256 !== call.argsSha256) {
       const error = new ArgumentsChangedError(
         `arguments of tool ${tool} differ from the ones approved under ${approvalId}; nothing ran, a new approval is needed`,

@@ -8,7 +8,7 @@ import { createKeyedLock } from './keyed-lock.js';
 import { memoryApprovalStore } from './memory-approval-store.js';
 import { approvalStoreContract, sampleToolCall as call } from '../testing/approval-store-contract.js';
 import type { ApprovalStore } from './tool-call-ledger.js';
-import { checkCoalescingLookups } from './testing/coalescing-contract.js';
+import { checkAgentScopedCallLookups, checkCoalescingLookups } from './testing/coalescing-contract.js';
 
 let directory: string;
 beforeAll(async () => {
@@ -32,6 +32,11 @@ describe.each([
   it('finds a call coalesced onto another by its own call id, and the pending call of one agent, tool and arguments hash', async () => {
     const store = makeStore();
     await checkCoalescingLookups(store, store, call);
+  });
+
+  it('keeps agents that share the store and a model call id apart', async () => {
+    const store = makeStore();
+    await checkAgentScopedCallLookups(store, store, call);
   });
 });
 

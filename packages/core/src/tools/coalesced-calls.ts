@@ -23,12 +23,18 @@ export async function joinablePendingCall(
   return timeLeft(found) > JOIN_MARGIN_MS ? found : undefined;
 }
 
+/** Most model tool call ids recorded in one call's `sharedWith` (each is an index key in a shared store). */
+export const MAX_SHARED_CALLS = 100;
+
 /**
  * `record` with the model tool call `callId` coalesced onto it (in `sharedWith`), so a re-run of
  * that call finds this record and its outcome (even one reached meanwhile); unchanged when it
- * already answers for `callId`.
+ * already answers for `callId`. Past {@link MAX_SHARED_CALLS} joined ids, `record` is also
+ * unchanged: such a call still waits on this approval (or gets its pending outcome), but its id is
+ * not recorded, so a re-run of it after the call settled asks anew instead of finding this outcome.
  */
 export function shareCall(record: StoredToolCall, callId: string): StoredToolCall {
   if (record.callId === callId || record.sharedWith?.includes(callId)) return record;
+  if ((record.sharedWith?.length ?? 0) >= MAX_SHARED_CALLS) return record;
   return { ...record, sharedWith: [...(record.sharedWith ?? []), callId], updatedAt: Date.now() };
 }

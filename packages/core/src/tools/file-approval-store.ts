@@ -51,7 +51,7 @@ export function fileApprovalStore(path: string): ApprovalStore {
     renewLease: async (name, fence, ttlMs) => table.renew(name, fence, ttlMs),
     releaseLease: async (name, fence) => table.release(name, fence),
     get: (id) => locked(async () => (await readRecords(file)).get(id)),
-    findByCall: (tool, callId) => locked(async () => [...(await readRecords(file)).values()].find((record) => answersCall(record, tool, callId))),
+    findByCall: (tool, callId, clientId) => locked(async () => [...(await readRecords(file)).values()].find((record) => answersCall(record, tool, callId, clientId))),
     findPending: (tool, argsSha256, clientId) => locked(async () => newestPendingCall((await readRecords(file)).values(), tool, argsSha256, clientId)),
     async put(record) {
       const checked = normalizeStoredToolCall(record, `tool call ${String(record?.id)}`);

@@ -130,7 +130,7 @@ describe('claims with leases and fencing tokens', () => {
 
   it('a held call lease that never yields a record ends in a retryable in-progress answer, not a second request', async () => {
     const { first, store } = replicas(60_000);
-    await store.acquireLease('call:create_payout:call-9', 60_000);
+    await store.acquireLease('call:create_payout:payout-agent:call-9', 60_000);
     const outcome = await payoutTool(first.agent).tool.invoke(payout, { callId: 'call-9', signal: AbortSignal.timeout(300) });
     expect(outcome).toMatchObject({ status: 'failed', retryable: true, error: expect.any(ToolCallInProgressError) });
     expect(first.server.requests).toHaveLength(0);

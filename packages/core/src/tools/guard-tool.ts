@@ -142,10 +142,10 @@ export function guardTool<Schema extends ZodType, Result>(agent: Agent, definiti
       if (definition.risk !== 'irreversible') return runRoutine(call, options, auditFor(call, options));
       if (options.callId === undefined) return guarded(call, options, undefined, (flow) => flow.request(call, options));
       const callId = options.callId;
-      return singleFlight(ports.ledger, `call:${tool}:${callId}:${call.argsSha256}`, () =>
+      return singleFlight(ports.ledger, `call:${tool}:${agent.clientId}:${callId}:${call.argsSha256}`, () =>
         guarded(call, options, undefined, async (flow) => {
           // LangGraph and other loops run a tool body again for the same call: resume, do not ask twice.
-          const existing = await ports.ledger.findByCall(tool, callId);
+          const existing = await ports.ledger.findByCall(tool, callId, agent.clientId);
           return existing === undefined ? flow.requestOnce(callId, call, options) : flow.resume(existing.id, call, options);
         }),
       );

@@ -34,8 +34,8 @@ export function memoryApprovalStore(options: MemoryApprovalStoreOptions = {}): A
       const record = records.get(id);
       return record === undefined ? undefined : copy(record);
     },
-    async findByCall(tool, callId) {
-      for (const record of records.values()) if (answersCall(record, tool, callId)) return copy(record);
+    async findByCall(tool, callId, clientId) {
+      for (const record of records.values()) if (answersCall(record, tool, callId, clientId)) return copy(record);
       return undefined;
     },
     async findPending(tool, argsSha256, clientId) {

@@ -56,9 +56,11 @@ export interface ApprovalStore {
   get(id: string): Promise<StoredToolCall | undefined>;
   /**
    * The record for a model tool call (its `callId`, or one of its `sharedWith`), so a re-run of the
-   * same call resumes instead of asking again.
+   * same call resumes instead of asking again. With `clientId` (the guard always passes its agent's),
+   * a record another agent stored (its `clientId` set and different) does not answer: agents sharing
+   * one store may reuse model call ids (`call_0`) without seeing each other's calls.
    */
-  findByCall(tool: string, callId: string): Promise<StoredToolCall | undefined>;
+  findByCall(tool: string, callId: string, clientId?: string): Promise<StoredToolCall | undefined>;
   /**
    * The newest record still `pending` that agent `clientId` stored for `tool` with arguments hashing
    * to `argsSha256`, if any: an identical call waits on it instead of asking a human again. A store

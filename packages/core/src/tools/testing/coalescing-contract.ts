@@ -48,3 +48,27 @@ export async function checkCoalescingLookups(writer: ApprovalStore, reader: Appr
   await expect(writer.put(record('e', { sharedWith: 'call-x' as never }))).rejects.toMatchObject({ code: 'ERR_APPROVAL_STORE' });
   await expect(writer.put(record('e', { clientId: 7 as never }))).rejects.toMatchObject({ code: 'ERR_APPROVAL_STORE' });
 }
+
+/**
+ * Checks that `findByCall` with a client id keeps agents apart: two agents sharing the store with
+ * one model call id each find their own record (a record without a client id answers any agent),
+ * and deleting one leaves the other findable.
+ */
+export async function checkAgentScopedCallLookups(writer: ApprovalStore, reader: ApprovalStore, record: RecordMaker): Promise<void> {
+  await writer.put(record('x', { clientId: 'agent-1', callId: 'call_0' }));
+  await writer.put(record('y', { clientId: 'agent:2', callId: 'call_0' }));
+  await writer.update('x', (current) => ({ ...current, sharedWith: ['call_1'] }));
+  await writer.update('y', (current) => ({ ...current, sharedWith: ['call_1'] }));
+  for (const callId of ['call_0', 'call_1']) {
+    expect((await reader.findByCall('create_payout', callId, 'agent-1'))?.id).toBe('x');
+    expect((await reader.findByCall('create_payout', callId, 'agent:2'))?.id).toBe('y');
+    expect(await reader.findByCall('create_payout', callId, 'agent-3')).toBeUndefined();
+    expect(['x', 'y']).toContain((await reader.findByCall('create_payout', callId))?.id);
+  }
+  await writer.put(record('z', { callId: 'call_9' }));
+  expect((await reader.findByCall('create_payout', 'call_9', 'agent-1'))?.id).toBe('z');
+  await writer.delete('x');
+  expect(await reader.findByCall('create_payout', 'call_0', 'agent-1')).toBeUndefined();
+  expect((await reader.findByCall('create_payout', 'call_0', 'agent:2'))?.id).toBe('y');
+  expect((await reader.findByCall('create_payout', 'call_1'))?.id).toBe('y');
+}
