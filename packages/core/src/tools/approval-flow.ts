@@ -130,7 +130,7 @@ export function createApprovalFlow<Result>(ports: ToolCallPorts, definition: Too
       if (fence !== undefined) {
         let outcome: ToolOutcome<Result>;
         try {
-          const existing = await store.findByCall(tool, callId, clientId);
+          const existing = await findOwnCall(callId);
           if (existing !== undefined) outcome = await resume(existing.id, call, options);
           else outcome = await request(call, { ...options, callId, wait: false });
         } finally {
@@ -138,7 +138,7 @@ export function createApprovalFlow<Result>(ports: ToolCallPorts, definition: Too
         }
         return options.wait && outcome.status === 'approval_pending' ? resume(outcome.approvalId, call, options) : outcome;
       }
-      const existing = await store.findByCall(tool, callId, clientId);
+      const existing = await findOwnCall(callId);
       if (existing !== undefined) return resume(existing.id, call, options);
       if (Date.now() >= deadline || options.signal?.aborted) {
         return { status: 'failed', tool, error: new ToolCallInProgressError(`for tool call ${callId}`), retryable: true };
@@ -413,7 +413,16 @@ export function createApprovalFlow<Result>(ports: ToolCallPorts, definition: Too
     return outcome;
   }
 
-  return { request, requestOnce, resume };
+  /**
+   * This agent's record for the model tool call `callId`. Another agent's record is not found, even
+   * from a store that ignores the client id: agents sharing a store may reuse call ids.
+   */
+  async function findOwnCall(callId: string): Promise<StoredToolCall | undefined> {
+    const found = await store.findByCall(tool, callId, clientId);
+    return found === undefined || (found.clientId !== undefined && found.clientId !== clientId) ? undefined : found;
+  }
+
+  return { request, requestOnce, resume, findOwnCall };
 }
 
 /** The lease name of an approval's call. */

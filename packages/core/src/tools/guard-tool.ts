@@ -145,7 +145,7 @@ export function guardTool<Schema extends ZodType, Result>(agent: Agent, definiti
       return singleFlight(ports.ledger, `call:${tool}:${agent.clientId}:${callId}:${call.argsSha256}`, () =>
         guarded(call, options, undefined, async (flow) => {
           // LangGraph and other loops run a tool body again for the same call: resume, do not ask twice.
-          const existing = await ports.ledger.findByCall(tool, callId, agent.clientId);
+          const existing = await flow.findOwnCall(callId);
           return existing === undefined ? flow.requestOnce(callId, call, options) : flow.resume(existing.id, call, options);
         }),
       );
