@@ -12,6 +12,8 @@
  * - `unknown_client`: no registered agent with that client_id.
  * - `already_registered`: over HTTP, a registration that would change an existing agent's keys,
  *   scopes or owner without `rotate: true`.
+ * - `agent_disabled`: over HTTP, a registration of an agent the kill switch turned off; only the
+ *   operator (`stack.registerAgent` in the stack's own process) may bring it back.
  * - `port_in_use`: the stack could not bind its port.
  */
 export type DevkitErrorCode =
@@ -24,6 +26,7 @@ export type DevkitErrorCode =
   | 'invalid_request'
   | 'unknown_client'
   | 'already_registered'
+  | 'agent_disabled'
   | 'port_in_use';
 
 const statusOf: Record<DevkitErrorCode, number> = {
@@ -36,6 +39,7 @@ const statusOf: Record<DevkitErrorCode, number> = {
   invalid_request: 400,
   unknown_client: 404,
   already_registered: 409,
+  agent_disabled: 403,
   port_in_use: 409,
 };
 

@@ -71,7 +71,9 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     });
     for (const agent of options.agents ?? []) authorizationServer.registerAgent(agent);
     const registering = authorizationServer;
-    // Another process may register an agent, never silently replace the keys of one registered now.
+    // Another process may register an agent, never silently replace the keys of one registered now
+    // (`rotate` guards against accidents only: the dev inbox has no login) nor bring back one the
+    // kill switch turned off (`agent_disabled`): only this process's stack.registerAgent may.
     inbox = createInboxHandler(approvalsOf(authorizationServer), {
       registerAgent: (registration) => registering.registerAgent(registration, { rotate: (registration as { rotate?: unknown }).rotate === true }),
     });

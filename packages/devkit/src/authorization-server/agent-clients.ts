@@ -36,7 +36,11 @@ export interface AgentClients {
    * Adds the agent, or replaces its JWKS and scopes; re-enables a disabled agent (with nothing it
    * held before). With `guard` (a registration from another process, over HTTP), changing the keys,
    * scopes or owner of an agent that is registered now is refused (`already_registered`) unless
-   * `guard.rotate`; the same registration again is accepted as is.
+   * `guard.rotate`; the same registration again is accepted as is. With `guard`, an agent the kill
+   * switch turned off is refused (`agent_disabled`) whatever it sends: otherwise its own process could
+   * register itself again and keep working. Only a registration without `guard` (the operator, in the
+   * stack's process) re-enables it. `rotate` is an accident guard, not an access control: the dev
+   * inbox has no login, so any local process may register a new agent or rotate an enabled one.
    */
   register(registration: AgentRegistration, guard?: { rotate: boolean }): void;
   /** Adds (or replaces) an agent that uses the JWT bearer grant with workload JWTs from `issuer`. */
@@ -80,6 +84,8 @@ export function createAgentClients(options: AgentClientsOptions): AgentClients {
   const workloads = new Map<string, { issuer: string; subject: string }>();
   /** What each enabled agent is registered with, to tell a repeat from a change. */
   const signatures = new Map<string, string>();
+  /** Agents the kill switch turned off and the operator has not registered again. */
+  const disabled = new Set<string>();
 
   function store(clientId: string, metadata: Record<string, unknown>, requestedScopes: string[], owner: string | undefined): void {
     try {
@@ -99,6 +105,12 @@ export function createAgentClients(options: AgentClientsOptions): AgentClients {
       const { clientId, jwks, scopes: requestedScopes } = checkRegistration(registration, options.knownScopes);
       const owner = checkOwner(clientId, registration.owner);
       const signature = JSON.stringify([jwks.keys.map((key) => JSON.stringify(Object.entries(key).sort())).sort(), [...requestedScopes].sort(), owner ?? null]);
+      if (guard !== undefined && disabled.has(clientId)) {
+        throw new DevkitError(
+          'agent_disabled',
+          `agent ${clientId} was disabled with the kill switch; nothing changed. Only the operator can register it again (stack.registerAgent in the stack's process)`,
+        );
+      }
       const current = scopes.has(clientId) ? signatures.get(clientId) : undefined;
       if (guard !== undefined && !guard.rotate && scopes.has(clientId) && current !== signature) {
         throw new DevkitError(
@@ -122,6 +134,7 @@ export function createAgentClients(options: AgentClientsOptions): AgentClients {
       store(clientId, metadata, requestedScopes, owner);
       workloads.delete(clientId);
       signatures.set(clientId, signature);
+      disabled.delete(clientId);
     },
 
     registerWorkload(registration, issuer) {
@@ -130,6 +143,7 @@ export function createAgentClients(options: AgentClientsOptions): AgentClients {
       store(clientId, workloadClientMetadata(clientId), requestedScopes, owner);
       workloads.set(clientId, { issuer, subject });
       signatures.delete(clientId);
+      disabled.delete(clientId);
     },
 
     workloadOf(clientId) {
@@ -145,6 +159,7 @@ export function createAgentClients(options: AgentClientsOptions): AgentClients {
       owners.delete(clientId);
       workloads.delete(clientId);
       signatures.delete(clientId);
+      disabled.add(clientId);
       options.onDisable?.(clientId);
     },
 

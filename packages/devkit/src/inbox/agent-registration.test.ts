@@ -42,6 +42,31 @@ describe('POST /inbox/api/agents on the dev stack', { timeout: 60_000 }, () => {
     expect((await agent.post(`${stack.issuer}/token`, { grant_type: 'client_credentials', scope: 'accounts:read', resource: stack.toolApiUrl })).status).toBe(401);
   });
 
+  it('refuses over HTTP, even with rotate: true, an agent the kill switch turned off; only the operator brings it back', async () => {
+    const agent = await createTestAgent('killed-http-agent', { issuer: stack.issuer });
+    const registration = { clientId: agent.clientId, jwks: agent.jwks, scopes: ['accounts:read'] };
+    const tokenOf = (who: typeof agent) =>
+      who.post(`${stack.issuer}/token`, { grant_type: 'client_credentials', scope: 'accounts:read', resource: stack.toolApiUrl });
+    expect((await register(registration)).status).toBe(201);
+    stack.disableAgent(agent.clientId);
+
+    const fresh = await createTestAgent(agent.clientId, { issuer: stack.issuer });
+    for (const attempt of [registration, { ...registration, rotate: true }, { clientId: agent.clientId, jwks: fresh.jwks, scopes: ['accounts:read'], rotate: true }]) {
+      const refused = await register(attempt);
+      expect(refused.status).toBe(403);
+      const body = (await refused.json()) as { error: string; error_description: string };
+      expect(body.error).toBe('agent_disabled');
+      expect(body.error_description).toContain('kill switch');
+    }
+    expect((await tokenOf(agent)).status).toBe(401);
+    expect((await tokenOf(fresh)).status).toBe(401);
+
+    // The operator re-enables it; from then on HTTP registration behaves as for any registered agent.
+    stack.registerAgent(registration);
+    expect((await tokenOf(agent)).status).toBe(200);
+    expect((await register(registration)).status).toBe(201);
+  });
+
   it('in-process registration (stack.registerAgent) still replaces, as documented', async () => {
     const agent = await createTestAgent('in-process-agent', { issuer: stack.issuer });
     stack.registerAgent({ clientId: agent.clientId, jwks: agent.jwks, scopes: ['accounts:read'] });

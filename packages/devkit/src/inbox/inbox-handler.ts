@@ -24,8 +24,10 @@ export interface InboxHandlerOptions {
    * rotate? }`), so a separate process (an example run with `--issuer`) can use a running dev stack.
    * The dev stack refuses (409 `already_registered`) a registration that would change the keys,
    * scopes or owner of an agent registered now unless it says `"rotate": true`; the same
-   * registration again is accepted. The route is absent without it; it has the same loopback and
-   * same-origin guards as the approve/deny routes.
+   * registration again is accepted. An agent the kill switch turned off is refused (403
+   * `agent_disabled`); only the operator, in the stack's process, registers it again. `rotate` is an
+   * accident guard, not an access control: the dev inbox has no login. The route is absent without
+   * it; it has the same loopback and same-origin guards as the approve/deny routes.
    */
   registerAgent?(registration: AgentRegistration): void;
 }
