@@ -5,6 +5,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { z } from 'zod';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { MCP_APPROVAL_REQUIRED_CODE, MCP_RISK_META_KEY } from '../server/protect-mcp.js';
+import { withoutPatterns } from './without-patterns.js';
 
 /** Arguments of an MCP tool whose input schema cannot be read: any object (the MCP server validates it). */
 const argumentsSchema = z.record(z.string(), z.unknown());
@@ -13,7 +14,9 @@ type McpArguments = z.infer<typeof argumentsSchema>;
 /**
  * The tool's arguments schema from the JSON Schema its server declares in `tools/list`, so models
  * are shown the real parameters and malformed arguments are refused before a human is asked;
- * any object when the declared schema is missing or cannot be read.
+ * any object when the declared schema is missing or cannot be read. The server's `pattern` and
+ * `patternProperties` are left out (see `withoutPatterns`): compiled here they would be RegExps a
+ * hostile server chooses, run on the model's arguments (ReDoS); the server checks them itself.
  *
  * @see https://modelcontextprotocol.io/specification/2025-06-18/server/tools#tool (inputSchema)
  */
@@ -21,7 +24,7 @@ export function mcpArgumentsSchema(inputSchema: unknown): typeof argumentsSchema
   if (typeof inputSchema !== 'object' || inputSchema === null || (inputSchema as { type?: unknown }).type !== 'object') return argumentsSchema;
   try {
     const { $schema: _dialect, ...schema } = inputSchema as Record<string, unknown>;
-    return z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]) as unknown as typeof argumentsSchema;
+    return z.fromJSONSchema(withoutPatterns(schema) as Parameters<typeof z.fromJSONSchema>[0]) as unknown as typeof argumentsSchema;
   } catch {
     return argumentsSchema;
   }
