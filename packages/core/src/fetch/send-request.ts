@@ -13,8 +13,11 @@ import { BufferedResponse, withUrl } from './buffered-response.js';
 export interface SendRequestInit {
   /** HTTP method as given; the six methods fetch normalizes, and PATCH, are upper-cased. */
   method: string;
-  /** Request headers with lower-case names (see `toHeaderRecord`); not modified. */
-  headers: Readonly<Record<string, string>>;
+  /**
+   * Request headers with lower-case names (see `toHeaderRecord`), owned by the request: the
+   * defaults fetch adds (`accept`, `accept-encoding`, the body's `content-type`) are set in it.
+   */
+  headers: Record<string, string>;
   /** A body that can be sent again (see `toReplayableBody`). */
   body?: ReplayableBody;
   signal?: AbortSignal | null | undefined;
@@ -54,7 +57,7 @@ export async function sendRequest(url: URL, init: SendRequestInit): Promise<Resp
   const method = normalizeMethod(init.method);
   const signal = init.signal ?? undefined;
   signal?.throwIfAborted();
-  const headers: Record<string, string> = { ...init.headers };
+  const headers = init.headers;
   const encoded = encodeBody(init.body, method, headers);
   const body = encoded instanceof Promise ? await encoded : encoded;
   if (headers.accept === undefined) headers.accept = '*/*';
