@@ -3,7 +3,6 @@
  * process, leases with fencing tokens, keys that expire with their approval, and failing closed
  * when Redis is slow or down (then resuming once it is back).
  */
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startDevStack, TREASURY_SCOPES, type DevStack } from '@countersign/devkit';
@@ -12,31 +11,10 @@ import { redisApprovalStore, RedisUnavailableError, type RedisApprovalStore } fr
 import { approvalStoreContract, sampleToolCall as call } from '@countersign/core/testing';
 import { checkAgentScopedCallLookups, checkCoalescingLookups } from '../packages/core/src/tools/testing/coalescing-contract.js';
 import { createDevAgent, type DevAgent } from './helpers/dev-agent.js';
-import { startRedisServer, type TestRedis } from './helpers/redis-server.js';
+import { useRedisStores } from './helpers/redis-store-harness.js';
 
-let redis: TestRedis;
-let raw: Redis;
-const stores: RedisApprovalStore[] = [];
-let prefixes = 0;
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-  raw = new Redis(redis.url);
-  raw.on('error', () => undefined);
-});
-afterAll(async () => {
-  await Promise.all(stores.map((store) => store.close()));
-  raw?.disconnect();
-  await redis?.stop();
-});
-
-/** A store with its own key prefix (one per test), on a connection of its own. */
-function storeFor(prefix: string, options: Partial<Parameters<typeof redisApprovalStore>[0]> = {}): RedisApprovalStore {
-  const store = redisApprovalStore({ url: redis.url, keyPrefix: prefix, ...options });
-  stores.push(store);
-  return store;
-}
-const newPrefix = () => `test-${++prefixes}:`;
+const harness = useRedisStores('test');
+const { storeFor, newPrefix } = harness;
 
 const prefixOf = new WeakMap<object, string>();
 approvalStoreContract({ describe, it }, 'redisApprovalStore', {
@@ -66,13 +44,13 @@ describe('redisApprovalStore: key prefixes, damaged records, expiry', () => {
     const prefix = newPrefix();
     await checkAgentScopedCallLookups(storeFor(prefix), storeFor(prefix), call);
     // One index key per agent and call id, the client id escaped.
-    expect(await raw.get(`${prefix}by-agent-call:create_payout:agent%3A2:call_0`)).toBe(`${prefix}call:y`);
+    expect(await harness.raw.get(`${prefix}by-agent-call:create_payout:agent%3A2:call_0`)).toBe(`${prefix}call:y`);
   });
 
   it('reports a record someone else overwrote as ApprovalStoreError, without quoting it', async () => {
     const prefix = newPrefix();
     const store = storeFor(prefix);
-    await raw.set(`${prefix}call:a`, '{"authReqId":"secret-handle"');
+    await harness.raw.set(`${prefix}call:a`, '{"authReqId":"secret-handle"');
     const error = await store.get('a').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ApprovalStoreError);
     expect(String((error as Error).message)).not.toContain('secret-handle');
@@ -84,7 +62,7 @@ describe('redisApprovalStore: key prefixes, damaged records, expiry', () => {
     const record = call('a', { approval: { ...call('a').approval, expiresAt: Date.now() + 5_000 } });
     await store.put(record);
     for (const key of [`${prefix}call:a`, `${prefix}by-call:create_payout:call-a`]) {
-      const ttl = await raw.pttl(key);
+      const ttl = await harness.raw.pttl(key);
       expect(ttl).toBeGreaterThan(14_000);
       expect(ttl).toBeLessThanOrEqual(15_000);
     }
@@ -98,7 +76,7 @@ describe('redisApprovalStore: configuration', () => {
     expect(attempt).toThrow(/rediss:\/\//);
     expect(attempt).not.toThrow(/hunter2/);
     expect(() => redisApprovalStore({ url: 'not a url :hunter2' })).toThrow(ConfigurationError);
-    expect(() => redisApprovalStore({ url: redis.url, leaseMs: 0 })).toThrow(/leaseMs/);
+    expect(() => redisApprovalStore({ url: harness.redis.url, leaseMs: 0 })).toThrow(/leaseMs/);
   });
 });
 
@@ -206,13 +184,13 @@ describe('redisApprovalStore: Redis slow or down', () => {
 
   it('slow Redis at claim time: the call fails closed with a typed error, runs nowhere, and runs once when Redis answers again', async () => {
     const { tool, executions, args, pending } = await approvedPayout();
-    redis.pause();
+    harness.redis.pause();
     let outcome;
     const started = Date.now();
     try {
       outcome = await tool.resume(pending.approvalId, args);
     } finally {
-      redis.resume();
+      harness.redis.resume();
     }
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(outcome).toMatchObject({ status: 'failed', approvalId: pending.approvalId, error: { code: 'ERR_REDIS_UNAVAILABLE' } });
@@ -228,7 +206,7 @@ describe('redisApprovalStore: Redis slow or down', () => {
   });
 
   it('Redis down: every store call fails within its bound with RedisUnavailableError; after a restart work resumes', async () => {
-    await redis.stop();
+    await harness.redis.stop();
     try {
       const started = Date.now();
       const errors = await Promise.all([
@@ -243,7 +221,7 @@ describe('redisApprovalStore: Redis slow or down', () => {
       expect(outcome).toMatchObject({ status: 'failed', error: { code: 'ERR_REDIS_UNAVAILABLE' } });
       expect(executions).toHaveLength(0);
     } finally {
-      await redis.start();
+      await harness.redis.start();
     }
     // The client reconnects on its own (backoff capped at 2 s); the next call that waits for it works.
     const { tool, executions, args, pending } = await approvedPayout();

@@ -3,62 +3,23 @@
  * again: a claim+complete is four round trips. These tests show that a guess gone stale (another
  * process wrote since) loses no write and decides nothing on its own, against a real redis-server.
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StoredToolCall } from '@countersign/core/tools';
-import { redisApprovalStore, type RedisApprovalStore } from '@countersign/redis';
-import { startRedisServer, type TestRedis } from './helpers/redis-server.js';
+import { sampleToolCall } from '@countersign/core/testing';
+import { useRedisStores } from './helpers/redis-store-harness.js';
 
-let redis: TestRedis;
-let raw: Redis;
-const stores: RedisApprovalStore[] = [];
-let prefixes = 0;
+const harness = useRedisStores('rt');
+const { storeFor, newPrefix } = harness;
 
-beforeAll(async () => {
-  redis = await startRedisServer();
-  raw = new Redis(redis.url);
-  raw.on('error', () => undefined);
-});
-afterAll(async () => {
-  await Promise.all(stores.map((store) => store.close()));
-  raw?.disconnect();
-  await redis?.stop();
-});
-
-function storeFor(prefix: string): RedisApprovalStore {
-  const store = redisApprovalStore({ url: redis.url, keyPrefix: prefix });
-  stores.push(store);
-  return store;
-}
-const newPrefix = () => `rt-${++prefixes}:`;
-
+/** A stored call whose approval was granted: what a claim starts from. */
 function call(id: string, overrides: Partial<StoredToolCall> = {}): StoredToolCall {
-  return {
-    id,
-    tool: 'create_payout',
-    callId: `call-${id}`,
-    argsSha256: 'hash',
-    state: 'pending',
-    updatedAt: 1,
-    approval: {
-      version: 1,
-      id,
-      authReqId: 'handle',
-      status: 'approved',
-      expiresAt: Date.now() + 60_000,
-      interval: 5,
-      nextPollAt: 5,
-      loginHint: 'alice',
-      bindingMessage: 'Pay',
-      authorizationDetails: [{ type: 'agent_action', tool: 'create_payout', args_sha256: 'hash' }],
-    },
-    ...overrides,
-  };
+  const sample = sampleToolCall(id);
+  return { ...sample, approval: { ...sample.approval!, status: 'approved' }, ...overrides };
 }
 
 /** The commands clients send while `work` runs, as MONITOR sees them (not those a script runs). */
 async function commandsSentDuring(work: () => Promise<void>): Promise<string[]> {
-  const monitor = await raw.monitor();
+  const monitor = await harness.raw.monitor();
   const sent: string[] = [];
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
     if (!source.startsWith('lua')) sent.push(String(args[0]).toLowerCase());
@@ -66,7 +27,7 @@ async function commandsSentDuring(work: () => Promise<void>): Promise<string[]> 
   try {
     await work();
     // A PING through the monitored server marks the end: every command before it was seen.
-    await raw.ping('end-of-work');
+    await harness.raw.ping('end-of-work');
     await new Promise((resolve) => setTimeout(resolve, 50));
   } finally {
     monitor.disconnect();
@@ -124,8 +85,8 @@ describe('redisApprovalStore update: compare-and-set from the last known text', 
     const prefix = newPrefix();
     const store = storeFor(prefix);
     await store.put(call('a'));
-    await raw.del(`${prefix}call:a`);
+    await harness.raw.del(`${prefix}call:a`);
     await expect(store.update('a', (current) => ({ ...current, state: 'executing' }))).rejects.toThrow(/no stored tool call/);
-    expect(await raw.exists(`${prefix}call:a`)).toBe(0);
+    expect(await harness.raw.exists(`${prefix}call:a`)).toBe(0);
   });
 });
