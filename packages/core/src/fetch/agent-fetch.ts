@@ -123,7 +123,7 @@ export function createAgentFetch(context: AgentFetchContext): (input: string | U
     if (init.redirect !== 'follow' && isReplayable(init.body)) {
       try {
         context.assertUsable();
-        return send(typeof input === 'string' ? targetOfString(input) : targetOf(secureRequestUrl(input)), init);
+        return send(targetOfInput(input), init);
       } catch (error) {
         return Promise.reject(error as Error);
       }
@@ -133,7 +133,7 @@ export function createAgentFetch(context: AgentFetchContext): (input: string | U
 
   async function bufferedFetch(input: string | URL, init: AgentFetchInit): Promise<Response> {
     context.assertUsable();
-    let target = typeof input === 'string' ? targetOfString(input) : targetOf(secureRequestUrl(input));
+    let target = targetOfInput(input);
     // Buffered once: the body may be sent again after a challenge or a 307/308 redirect.
     const body = isReplayable(init.body) ? init.body : await toReplayableBody(init.body);
     let current: AgentFetchInit = body === init.body ? init : { ...init, body: body as AgentFetchInit['body'] };
@@ -166,6 +166,7 @@ const targetOf = (url: URL): RequestTarget => ({ url, origin: url.origin, htu: t
 // Request URLs given as strings repeat: each is parsed and checked once (a refused one is not
 // remembered). The URL objects kept here are only read, and never handed to a caller.
 const targetOfString = boundedMemo((input: string) => targetOf(secureRequestUrl(input)));
+const targetOfInput = (input: string | URL): RequestTarget => (typeof input === 'string' ? targetOfString(input) : targetOf(secureRequestUrl(input)));
 
 /** As fetch: at most 20 redirects. */
 const maxRedirects = 20;

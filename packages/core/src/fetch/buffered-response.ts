@@ -28,7 +28,6 @@ export class BufferedResponse extends Response {
   #used = false;
   /** The ordinary Response holding the body, once something asked for its stream. */
   #streamed: Response | undefined;
-  readonly #init: ResponseInit;
 
   /**
    * @param bytes the whole body; copied here, because a socket's chunk is a view into a larger
@@ -37,7 +36,6 @@ export class BufferedResponse extends Response {
   constructor(bytes: Uint8Array, init: ResponseInit) {
     super(null, init);
     this.#bytes = new Uint8Array(bytes);
-    this.#init = init;
   }
 
   // undici types `body`, `bodyUsed` and the body readers as properties, so they are set on the
@@ -94,12 +92,17 @@ export class BufferedResponse extends Response {
         if (this.#streamed !== undefined) return withUrl(this.#streamed.clone(), this.url);
         // A used body cannot be cloned: the ordinary Response says so in fetch's words.
         if (this.#used) return this.#stream().clone();
-        return withUrl(new BufferedResponse(this.#bytes!, { ...this.#init, headers: this.headers }), this.url);
+        return withUrl(new BufferedResponse(this.#bytes!, this.#ownInit()), this.url);
       },
     };
     for (const [name, value] of Object.entries(readers)) {
       Object.defineProperty(BufferedResponse.prototype, name, { value, writable: true, configurable: true });
     }
+  }
+
+  /** This response's status line and headers, for a copy of it. */
+  #ownInit(): ResponseInit {
+    return { status: this.status, statusText: this.statusText, headers: this.headers };
   }
 
   /** The bytes, taken once; a rejection in fetch's words when they were already read. */
@@ -116,7 +119,7 @@ export class BufferedResponse extends Response {
     if (this.#streamed !== undefined) return this.#streamed;
     const bytes = this.#bytes;
     this.#bytes = undefined;
-    const streamed = new Response(filledStream(bytes ?? new Uint8Array(0)) as unknown as ConstructorParameters<typeof Response>[0], { ...this.#init, headers: this.headers });
+    const streamed = new Response(filledStream(bytes ?? new Uint8Array(0)) as unknown as ConstructorParameters<typeof Response>[0], this.#ownInit());
     if (this.#used) {
       // Disturb and lock it, so its `body` reads as used and every reader rejects as fetch's would.
       streamed.body!.getReader().read().catch(() => undefined);
