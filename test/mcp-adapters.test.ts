@@ -22,6 +22,7 @@ import { createAgentsTools, createChatCompletionsTools, replaceToolMessages, typ
 import { startScriptedOpenAIServer, type ScriptedOpenAIServer } from '../packages/openai/src/testing/scripted-openai-server.js';
 import { startTreasuryMcpServer, type TreasuryMcpServer } from '../examples/mcp-payout/treasury-mcp-server.js';
 import { createDevAgent } from './helpers/dev-agent.js';
+import { treasuryMcpToolsOptions } from './helpers/treasury-mcp-options.js';
 
 let stack: DevStack;
 let mcp: TreasuryMcpServer;
@@ -39,16 +40,7 @@ beforeAll(async () => {
   openai = new OpenAI({ apiKey: 'test-key', baseURL: model.baseURL, maxRetries: 0 });
   dev = await createDevAgent(stack, [...TREASURY_SCOPES]);
   agent = dev.agent;
-  options = {
-    url: mcp.url,
-    resource: mcp.url,
-    scope: 'accounts:read',
-    approval: {
-      approver: 'alice',
-      describe: (args) => (args.amount === undefined ? `Close account ${String(args.accountId)}` : `Pay ${String(args.amount)} ${String(args.currency)} to ${String(args.recipient)}`),
-      details: (args) => (args.amount === undefined ? {} : { amount: args.amount, currency: args.currency, recipient: args.recipient }),
-    },
-  };
+  options = treasuryMcpToolsOptions(mcp.url);
 });
 afterAll(async () => {
   await mcp?.close();

@@ -12,6 +12,7 @@ import type { AccessToken, Agent } from '@countersign/core';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { MCP_APPROVAL_REQUIRED_CODE, McpApprovalRequiredError, mcpTools, type McpGuardedTool, type McpToolsOptions } from '@countersign/mcp';
 import { createDevAgent } from './helpers/dev-agent.js';
+import { treasuryMcpToolsOptions } from './helpers/treasury-mcp-options.js';
 import { startTreasuryMcpServer, type TreasuryMcpServer } from '../examples/mcp-payout/treasury-mcp-server.js';
 
 let stack: DevStack;
@@ -27,16 +28,7 @@ beforeAll(async () => {
   await mcp.trust(stack.issuer);
   dev = await createDevAgent(stack, [...TREASURY_SCOPES]);
   agent = dev.agent;
-  options = {
-    url: mcp.url,
-    resource: mcp.url,
-    scope: 'accounts:read',
-    approval: {
-      approver: 'alice',
-      describe: (args) => (args.amount === undefined ? `Close account ${String(args.accountId)}` : `Pay ${String(args.amount)} ${String(args.currency)} to ${String(args.recipient)}`),
-      details: (args) => (args.amount === undefined ? {} : { amount: args.amount, currency: args.currency, recipient: args.recipient }),
-    },
-  };
+  options = treasuryMcpToolsOptions(mcp.url);
 });
 afterAll(async () => {
   await mcp?.close();
